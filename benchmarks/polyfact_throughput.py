@@ -114,8 +114,10 @@ def run_vllm(venv: Path, model_dir: Path, data_dir: Path, lang: str, threads: in
     python = venv / "bin" / "python"
     if not python.exists():
         return None
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "VLLM_CPU_KVCACHE_SPACE": os.environ.get(
-        "VLLM_CPU_KVCACHE_SPACE", "1")}
+    # the same number of threads as the hf columns: vLLM-CPU otherwise reserves one core and binds the rest
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "VLLM_CPU_OMP_THREADS_BIND": f"0-{threads - 1}",
+           "VLLM_CPU_NUM_OF_RESERVED_CPU": "0",
+           "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
     proc = subprocess.run(
         [str(python), __file__, "--vllm-worker", "--model_dir", str(model_dir), "--data_dir", str(data_dir),
          "--lang", lang], capture_output=True, text=True, env=env, timeout=3600,
