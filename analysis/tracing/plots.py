@@ -23,6 +23,8 @@ def plot_analysis(result: dict, out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from xlfact.leaderboard.palette import legend_outside, line_style
+
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     order = result["order"]
@@ -47,12 +49,12 @@ def plot_analysis(result: dict, out_dir: Path) -> list[Path]:
     steps = [s if s is not None else i for i, s in enumerate(result["steps"])]
     for lang, series in sorted(result["transfer_over_checkpoints"].items()):
         ys = [math.nan if v is None else v for v in series["share_en_correct_no_identical"]]
-        ax.plot(steps[:len(ys)], ys, marker="o", label=lang)
+        ax.plot(steps[:len(ys)], ys, label=lang, **line_style(lang))
     ax.set_xlabel("checkpoint (step)")
     ax.set_ylabel("share of FN facts whose English counterpart is recalled")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("Cross-lingual transfer: rare-but-recalled facts known in English\n(identical objects set aside)")
-    ax.legend(fontsize=7, ncol=3)
+    legend_outside(ax, fontsize=7)
     fig.tight_layout()
     written.append(_save(fig, out_dir / "transfer_share.png"))
     return written
