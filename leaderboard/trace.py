@@ -205,11 +205,13 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from xlfact.leaderboard.palette import legend_outside, line_style
+
     written = []
     col = {name: i for i, name in enumerate(TIDY_HEADER)}
     for benchmark in sorted({r[col["benchmark"]] for r in rows}):
         mine = [r for r in rows if r[col["benchmark"]] == benchmark and isinstance(r[col["value"]], (int, float))]
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
         panels = ((axes[0], ("accuracy", "acc"), "accuracy"), (axes[1], ("en_co", "total_consistency"),
                                                                          "consistency with English"))
         for ax, metrics, title in panels:
@@ -226,18 +228,14 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
                         series[name].append((r[col["step"]], value))
             for name, points in sorted(series.items()):
                 xs, ys = zip(*sorted(points))
-                style = {"color": "black", "linestyle": "--", "linewidth": 2} if name in ("total consistency",
-                                                                                      "macro average") else {}
-                ax.plot(xs, ys, marker="o", label=name, **style)
+                ax.plot(xs, ys, label=name, **{"marker": "o", **line_style(name)})  # one colour per language
             ax.set_title(f"{benchmark}: {title}")
             ax.set_xlabel("checkpoint (step)")
             ax.set_ylim(-0.02, 1.02)
-            if series:
-                ax.legend(fontsize=7, ncol=2)
-        fig.tight_layout()
+            legend_outside(ax, fontsize=7)
         path = out_dir / f"trace_{re.sub(r'[^A-Za-z0-9_-]+', '_', benchmark)}.png"
         tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp, dpi=100)
+        fig.savefig(tmp, dpi=100, bbox_inches="tight")
         plt.close(fig)
         tmp.replace(path)
         written.append(path)
