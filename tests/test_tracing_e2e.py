@@ -29,6 +29,7 @@ from xlfact.cli import main as xlfact
 from xlfact.tasks.klar_trace.data import RELATIONS, format_query
 
 pytestmark = pytest.mark.slow
+pytest.importorskip("infini_gram")
 FREQ = 12
 GROUPS = {"en_only": (FREQ, 1), "rare": (1, 1), "fr_only": (1, FREQ), "both": (FREQ, FREQ)}
 TEMPLATES = {"en": "The {r} of <subject> is <mask>.", "fr": "Le {r} de <subject> est <mask>."}
