@@ -27,7 +27,7 @@ from typing import Any
 
 from xlfact.jsonl import read_jsonl
 from xlfact.tasks.clika.prompts import FICTIONAL_TEMPLATES, render_fictional_prompt
-from xlfact.training import arguments, model_io
+from xlfact.training import arguments, checkpoints, model_io
 from xlfact.training.config import RecipeError, section
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,8 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     dataset = datasets.Dataset.from_list(pairs)
     tokenizer = model_io.load_tokenizer(config["model"])
     trainer = SFTTrainer(model=model_io.load_model(config["model"]), args=args, train_dataset=dataset,
-                         processing_class=tokenizer, peft_config=model_io.lora_config(config.get("lora")))
+                         processing_class=tokenizer, peft_config=model_io.lora_config(config.get("lora")),
+                         callbacks=checkpoints.callbacks(config, tokenizer))
     result = trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     metrics = {

@@ -21,7 +21,7 @@ import math
 import os
 from typing import Any
 
-from xlfact.training import arguments, model_io
+from xlfact.training import arguments, checkpoints, model_io
 from xlfact.training.config import RecipeError, section
 from xlfact.training.data import PROMPT_STYLES, ParallelFacts, generation_prompt, load_parallel_facts
 from xlfact.training.rewards import AllLanguagesReward
@@ -97,6 +97,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     trainer = GRPOTrainer(
         model=model_io.load_model(config["model"]), reward_funcs=[reward], args=args, train_dataset=dataset,
         processing_class=tokenizer, peft_config=model_io.lora_config(config.get("lora")),
+        callbacks=checkpoints.callbacks(config, tokenizer),
     )
     result = trainer.train()
     history = [h for h in trainer.state.log_history if "reward" in h]

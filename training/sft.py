@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from xlfact.evaluators.multiple_choice import split_like_lm_eval
-from xlfact.training import arguments, model_io
+from xlfact.training import arguments, checkpoints, model_io
 from xlfact.training.config import RecipeError, section
 from xlfact.training.data import OPTION_LETTERS, ParallelFacts, cloze_prompt, load_parallel_facts, mcq_prompt
 
@@ -272,6 +272,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     trainer = _trainer_class()(
         model=model, args=args, train_dataset=dataset, data_collator=collator, consistency_lambda=lam,
         kl_direction=direction, prompt_format=prompt_format, letter_ids=letter_ids,
+        callbacks=checkpoints.callbacks(config, tokenizer),
     )
     result = trainer.train()
     after = measure(trainer.model, dataset, collator, prompt_format, letter_ids, direction)
