@@ -163,6 +163,13 @@ def _label_for(run: Run, labels: Mapping[str, str]) -> str | None:
     return None
 
 
+def check_labels(runs: list[Run], labels: Mapping[str, str]) -> None:
+    """Every ``--label RUN=NAME`` must name one of the runs (a typo would otherwise be ignored silently)."""
+    for given, name in labels.items():
+        if not any(_label_for(run, {given: name}) for run in runs):
+            raise LabelError(f"--label {given}={name}: no run folder or results file {given!r} among the runs given")
+
+
 def identify(run: Run, labels: Mapping[str, str] | None = None) -> Identity:
     """The identity of one run (see the module docstring for where each field comes from)."""
     config = run.config
