@@ -9,7 +9,8 @@ the main test run). One vLLM engine and one hf model (SmolLM2-135M-Instruct, flo
   allows exactly one difference: when the 10-token budget ends inside a multi-byte UTF-8 character, hf decodes the
   incomplete bytes as one U+FFFD and vLLM holds them back, so hf's text may be vLLM's text + "\\ufffd" (we compare text,
   with that one character stripped, not token ids: lm-eval returns text only);
-- CLiKA ``clika_xgeo_en`` (20 items, ../shared; the option-letter task): log-likelihoods within ``LL_TOL``, same verdicts;
+- CLiKA ``clika_xgeo_en`` (20 items, ../shared; the option-letter task): log-likelihoods within ``LL_TOL``, same
+  verdicts;
 - ``xlfact report`` on the vLLM output folders.
 
 vLLM runs with ``enable_prefix_caching=False`` (bit-reproducible scoring; it shares nothing for prompt-logprob requests
