@@ -9,14 +9,17 @@ How, exactly as stock ``hf`` scores (same token sequences, same positions, same 
 
 - Tokenisation is untouched: ``loglikelihood`` is HFLM's, so ``_encode_pair`` (which moves trailing context spaces
   into the continuation) gives the (context, continuation) token lists; only ``_loglikelihood_tokens`` changes.
-- Requests are grouped by their context tokens. A *context pass* runs each distinct context except its last token,
-  right-padded, and keeps the key/value cache; its output projection is skipped (``logits_to_keep=1``).
-- A *continuation pass* scores all of a context's continuations in one batch: input ``[last context token] +
-  continuation[:-1]`` at positions ``len(context) - 1 ...``, attending to the rows of the cache it needs. Its logits are
-  exactly the continuation positions, so the output projection runs only there.
+- Requests are grouped by their context tokens. A *context pass* runs each distinct context once (a batch of
+  contexts, left-padded so they all end in the last column) and keeps its key/value cache; its output projection runs
+  at that last position only (``logits_to_keep=1``), which scores the first token of every continuation.
+- A *continuation pass* scores all of a context's continuations in one batch row against that cache: the row packs
+  ``continuation[:-1]`` of every option side by side at positions ``len(context) ...``, and an additive 4D block mask
+  lets each option see the context and its own earlier tokens only (padding sees itself, so no row is fully masked).
+  Its logits are the continuation positions (and the row's padding) only.
 - Sums, greedy flags and ``cache_hook`` entries are computed as in ``HFLM._loglikelihood_tokens``.
 
 Falls back to the stock method (unchanged results) where sharing cannot apply: seq2seq models, ``batch_size=auto``,
+attention kernels that take no 4D mask (flash attention; sdpa and eager do),
 ``loglikelihood_rolling`` windows (they pass ``override_bs``), contexts of one token, requests lm-eval would truncate
 from the left, models whose cache is not a plain ``DynamicCache`` (sliding-window, hybrid, quantised caches) or that
 do not take ``past_key_values`` / ``position_ids``, and ``share_prefix=False`` in ``--model_args``. Generation is
@@ -62,6 +65,8 @@ class SharedPrefixHFLM(HFLM):
         """True when this model and configuration can score through a shared cache (checked once, by a probe)."""
         if not self.share_prefix or self.backend != "causal" or not isinstance(self.batch_size, int):
             return False
+        if getattr(self.model.config, "_attn_implementation", None) not in ("sdpa", "eager"):
+            return False  # the block masks are additive 4D masks, which flash-attention kernels do not take
         if self._sharing_checked is None:
             self._sharing_checked = self._probe_cache()
             if not self._sharing_checked:
@@ -143,18 +148,21 @@ class SharedPrefixHFLM(HFLM):
             desc="Running loglikelihood requests (shared contexts)",
         )
         for chunk in self._chunks(groups):
-            cache, prefix_lens = self._context_pass([list(context[:-1]) for context in chunk])
-            items = [(row, i) for row, context in enumerate(chunk) for i in groups[context]]
-            for start in range(0, len(items), self.batch_size):
-                part = items[start : start + self.batch_size]
-                answers = self._continuation_pass(
-                    cache, prefix_lens, [(row, requests[i][1][-1], requests[i][2]) for row, i in part]
-                )
-                for (_, i), answer in zip(part, answers):
-                    results[i] = answer
-                    if requests[i][0] is not None:
-                        self.cache_hook.add_partial("loglikelihood", requests[i][0], answer)
-                    pbar.update(1)
+            cache, first_logprobs, lengths = self._context_pass([list(context) for context in chunk])
+            # parts of at most batch_size continuations (only a context with more than that is split)
+            rows = [(row, groups[context][k : k + self.batch_size]) for row, context in enumerate(chunk)
+                    for k in range(0, len(groups[context]), self.batch_size)]
+            for row_part in rows if len(rows) > len(chunk) else [None]:
+                part = [row_part] if row_part is not None else rows
+                answers = self._continuation_pass(cache, first_logprobs, lengths, [
+                    (row, [requests[i][2] for i in members]) for row, members in part
+                ])
+                for (_, members), row_answers in zip(part, answers):
+                    for i, answer in zip(members, row_answers):
+                        results[i] = answer
+                        if requests[i][0] is not None:
+                            self.cache_hook.add_partial("loglikelihood", requests[i][0], answer)
+                        pbar.update(1)
         pbar.close()
 
     def _forward(self, **kwargs: Any):
@@ -172,16 +180,28 @@ class SharedPrefixHFLM(HFLM):
         pad = getattr(self.tokenizer, "pad_token_id", None)
         return int(pad if pad is not None else self.prefix_token_id)
 
-    def _context_pass(self, prefixes: list[list[int]]):
-        """Run the context prefixes (right-padded) once; return their cache and true lengths."""
+    def _blocked(self, rows: int, queries: int, keys: int) -> torch.Tensor:
+        """An additive 4D attention mask with every position blocked: ``[rows, 1, queries, keys]``."""
+        return torch.full((rows, 1, queries, keys), torch.finfo(self.model.dtype).min, dtype=self.model.dtype)
+
+    def _context_pass(self, contexts: list[list[int]]):
+        """Run the distinct contexts once, left-padded so that they all end at the last column.
+
+        Returns the key/value cache, the log-probabilities at each context's last position (they score the first token
+        of every continuation) and the true context lengths. Padding positions attend only to themselves (no fully
+        blocked row, hence no NaN in the cache)."""
         self.sharing_stats["context_passes"] += 1
-        width = max(len(p) for p in prefixes)
-        ids = torch.full((len(prefixes), width), self._pad_id(), dtype=torch.long)
-        mask = torch.zeros((len(prefixes), width), dtype=torch.long)
-        for row, prefix in enumerate(prefixes):
-            ids[row, : len(prefix)] = torch.tensor(prefix, dtype=torch.long)
-            mask[row, : len(prefix)] = 1
-        positions = torch.arange(width, dtype=torch.long).expand(len(prefixes), width)
+        width = max(len(c) for c in contexts)
+        ids = torch.full((len(contexts), width), self._pad_id(), dtype=torch.long)
+        positions = torch.zeros((len(contexts), width), dtype=torch.long)
+        mask = self._blocked(len(contexts), width, width)
+        diagonal = torch.arange(width)
+        mask[:, 0, diagonal, diagonal] = 0
+        for row, context in enumerate(contexts):
+            pad = width - len(context)
+            ids[row, pad:] = torch.tensor(context, dtype=torch.long)
+            positions[row, pad:] = torch.arange(len(context))
+            mask[row, 0, pad:, pad:].masked_fill_(torch.ones(len(context), len(context)).tril().bool(), 0.0)
         out = self._forward(
             input_ids=ids.to(self.device),
             attention_mask=mask.to(self.device),
@@ -189,8 +209,8 @@ class SharedPrefixHFLM(HFLM):
             use_cache=True,
             **self._logits_to_keep(1),
         )
-        lengths = torch.tensor([len(p) for p in prefixes], dtype=torch.long)
-        return _returned_cache(out), lengths
+        first = F.log_softmax(out.logits[:, -1, :], dim=-1, dtype=self.softmax_dtype)
+        return _returned_cache(out), first, [len(c) for c in contexts]
 
     def _logits_to_keep(self, n: int) -> dict[str, int]:
         params = inspect.signature(self.model.forward).parameters
@@ -201,43 +221,64 @@ class SharedPrefixHFLM(HFLM):
         return "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
 
     def _continuation_pass(
-        self, cache, prefix_lens: torch.Tensor, items: list[tuple[int, int, list[int]]]
-    ) -> list[tuple[float, bool]]:
-        """Score continuations against their context's cache rows: input ``[last context token] + cont[:-1]``."""
-        from transformers.cache_utils import DynamicCache
+        self, cache, first_logprobs: torch.Tensor, lengths: list[int], rows: list[tuple[int, list[list[int]]]]
+    ) -> list[list[tuple[float, bool]]]:
+        """Score every continuation of the given contexts in one forward pass over their cache.
 
+        Each row packs one context's continuations side by side (``cont[:-1]`` each, at positions ``len(context) ...``);
+        a block mask lets each continuation see the context and its own earlier tokens only, so the logits are
+        exactly stock ``hf``'s at the continuation positions. The cache is cropped back afterwards for the next part."""
         self.sharing_stats["continuation_passes"] += 1
-        rows = torch.tensor([row for row, _, _ in items], dtype=torch.long)
-        inputs = [[last, *continuation[:-1]] for _, last, continuation in items]
-        width = max(len(x) for x in inputs)
-        ids = torch.full((len(items), width), self._pad_id(), dtype=torch.long)
-        new_mask = torch.zeros((len(items), width), dtype=torch.long)
-        for j, tokens in enumerate(inputs):
-            ids[j, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
-            new_mask[j, : len(tokens)] = 1
-        lens = prefix_lens[rows]
-        past_width = cache.get_seq_length()
-        past_mask = (torch.arange(past_width)[None, :] < lens[:, None]).long()
-        positions = lens[:, None] + torch.arange(width)[None, :]
-        device_rows = rows.to(self.device)
-        selected = DynamicCache(
-            ddp_cache_data=[(layer.keys[device_rows], layer.values[device_rows]) for layer in cache.layers]
-        )
+        past = cache.get_seq_length()
+        width = max(1, max(sum(len(c) - 1 for c in conts) for _, conts in rows))
+        ids = torch.full((len(rows), width), self._pad_id(), dtype=torch.long)
+        positions = torch.zeros((len(rows), width), dtype=torch.long)
+        mask = self._blocked(len(rows), width, past + width)
+        diagonal = torch.arange(width)
+        mask[:, 0, diagonal, past + diagonal] = 0
+        offsets: list[list[int]] = []
+        for r, (row, conts) in enumerate(rows):
+            offset, row_offsets = 0, []
+            for cont in conts:
+                n = len(cont) - 1
+                row_offsets.append(offset)
+                if n:
+                    span = slice(offset, offset + n)
+                    ids[r, span] = torch.tensor(cont[:-1], dtype=torch.long)
+                    positions[r, span] = lengths[row] + torch.arange(n)
+                    mask[r, 0, span, past - lengths[row] : past] = 0
+                    block = mask[r, 0, span, past + offset : past + offset + n]
+                    block.masked_fill_(torch.ones(n, n).tril().bool(), 0.0)
+                offset += n
+            offsets.append(row_offsets)
+        cache_rows = torch.tensor([row for row, _ in rows], dtype=torch.long, device=self.device)
+        if len(rows) != cache.layers[0].keys.shape[0] or not torch.equal(
+                cache_rows, torch.arange(len(rows), device=self.device)):
+            from transformers.cache_utils import DynamicCache
+
+            cache = DynamicCache(
+                ddp_cache_data=[(layer.keys[cache_rows], layer.values[cache_rows]) for layer in cache.layers]
+            )
+        saved = [(layer.keys, layer.values) for layer in cache.layers]  # the update concatenates: these stay intact
         out = self._forward(
             input_ids=ids.to(self.device),
-            attention_mask=torch.cat([past_mask, new_mask], dim=1).to(self.device),
+            attention_mask=mask.to(self.device),
             position_ids=positions.to(self.device),
             use_cache=True,
-            **{self._cache_arg(): selected},
+            **{self._cache_arg(): cache},
         )
-        # only the real continuation positions, row after row: [total continuation tokens, vocab]
-        logprobs = F.log_softmax(out.logits[new_mask.bool().to(self.device)], dim=-1, dtype=self.softmax_dtype)
-        answers = []
-        start = 0
-        for _, _, continuation in items:
-            block = logprobs[start : start + len(continuation)]
-            start += len(continuation)
-            target = torch.tensor(continuation, dtype=torch.long, device=block.device)
-            greedy = bool((block.argmax(dim=-1) == target).all())
-            answers.append((float(torch.gather(block, 1, target[:, None]).sum()), greedy))
+        for layer, (keys, values) in zip(cache.layers, saved):  # back to the context alone, for the next part
+            layer.keys, layer.values = keys, values
+        logits = out.logits
+        answers: list[list[tuple[float, bool]]] = []
+        for r, (row, conts) in enumerate(rows):
+            row_answers = []
+            for cont, offset in zip(conts, offsets[r]):
+                rest = logits[r, offset : offset + len(cont) - 1]
+                block = torch.cat([first_logprobs[row][None, :],
+                                   F.log_softmax(rest, dim=-1, dtype=self.softmax_dtype)], dim=0)
+                target = torch.tensor(cont, dtype=torch.long, device=block.device)
+                greedy = bool((block.argmax(dim=-1) == target).all())
+                row_answers.append((float(torch.gather(block, 1, target[:, None]).sum()), greedy))
+            answers.append(row_answers)
         return answers
