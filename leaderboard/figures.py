@@ -104,7 +104,8 @@ def heatmap(rows: Sequence[str], langs: Sequence[str], values: Sequence[Sequence
 
     plt = _plt()
     data = np.array([[_num(v) for v in row] for row in values], dtype=float).reshape(len(rows), len(langs))
-    width = min(12.0, 2.6 + 0.55 * len(langs))
+    longest = max((len(_short(r)) for r in rows), default=0)
+    width = min(14.0, max(5.0, 1.8 + 0.075 * longest + 0.55 * len(langs)))
     fig, ax = plt.subplots(figsize=(width, 1.2 + 0.42 * len(rows)), layout="constrained")
     image = ax.imshow(np.ma.masked_invalid(data), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(langs)), [str(x) for x in langs])

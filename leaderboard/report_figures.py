@@ -20,7 +20,8 @@ from xlfact.leaderboard import figures as F
 
 def _run_names(report: dict[str, Any]) -> list[str]:
     """Short, distinct names for the report's output folders (the folder name, with its parent where needed)."""
-    names = [Path(run["folder"]).name or run["folder"] for run in report["runs"]]
+    # lm-eval names a model folder after the model with "/" as "__": keep the last part (the model's own name)
+    names = [(Path(run["folder"]).name or run["folder"]).split("__")[-1] or run["folder"] for run in report["runs"]]
     if len(set(names)) < len(names):
         names = ["/".join(Path(run["folder"]).parts[-2:]) for run in report["runs"]]
     return names
