@@ -1,4 +1,4 @@
-"""``xlfact leaderboard build RUN_DIR... --out site/``: a static leaderboard from lm-eval output folders.
+"""``xlfact leaderboard build RUN_DIR... --output_path site/``: a static leaderboard from lm-eval output folders.
 
 Reads each RUN_DIR (an lm-eval ``--output_path``, a model folder in it, or a ``results_<date>.json``; every run found
 below a folder is taken, one row per run) and writes ``index.html`` (open it from disk; no server needed),
@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlfact.leaderboard.runs import RunError, load_runs
+from xlfact.errors import EXIT_BAD_INPUT, XlfactError, one_line
+from xlfact.leaderboard.runs import load_runs
 
 
 def build_main(argv: list[str]) -> int:
@@ -22,7 +23,10 @@ def build_main(argv: list[str]) -> int:
         "leaderboard.csv, leaderboard.md. Runs that differ in task version, prompts, --limit or tasks are flagged.",
     )
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="lm-eval output folders or results files")
-    parser.add_argument("--out", required=True, help="folder to write the site into")
+    parser.add_argument("--output_path", required=True, help="folder to write the site into")
+    parser.add_argument("--out", dest="output_path", help=argparse.SUPPRESS)  # the old spelling
+    parser.add_argument("--run", metavar="DATE_ID", help="in folders that hold several runs, the one to read (the "
+                        "date id of its results_<DATE_ID>.json); without it such a folder is refused")
     parser.add_argument("--title", default="xlfact leaderboard")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
@@ -35,18 +39,21 @@ def build_main(argv: list[str]) -> int:
     from xlfact.leaderboard.table import build_table
 
     try:
-        runs = load_runs(args.runs)
+        runs = load_runs(args.runs, run=args.run)
         table = build_table(runs, n_resamples=args.bootstrap, seed=args.seed)
-    except (RunError, FileNotFoundError) as err:
-        print(f"xlfact leaderboard: {err}", file=sys.stderr)
-        return 2
-    written = write_site(table, args.out, title=args.title)
+    except XlfactError as err:  # also when called without the xlfact entry point
+        print(f"xlfact leaderboard: {one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for run in runs:
+        for note in run.skipped:
+            print(f"skipped: {run.folder}: {note}", file=sys.stderr)
+    written = write_site(table, args.output_path, title=args.title)
     print(f"{len(runs)} run(s); wrote {', '.join(str(p) for p in written)}")
     for flag in table["flags"]:
         print(f"warning: {flag['model']}: {flag['message']}", file=sys.stderr)
     if args.push_to_hub:
         try:
-            url = push_to_hub(args.push_to_hub, hub_payload(args.out, runs, with_samples=args.with_samples),
+            url = push_to_hub(args.push_to_hub, hub_payload(args.output_path, runs, with_samples=args.with_samples),
                               private=args.private)
         except HubError as err:
             print(f"xlfact leaderboard: {err}", file=sys.stderr)
@@ -61,8 +68,8 @@ COMMANDS = {"build": build_main}
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help"}:
-        print(__doc__.strip() + "\n\nusage: xlfact leaderboard build RUN_DIR... --out SITE [--push-to-hub ORG/DATASET]"
-              "\n\nRun 'xlfact leaderboard build --help' for the options.")
+        print(__doc__.strip() + "\n\nusage: xlfact leaderboard build RUN_DIR... --output_path SITE "
+              "[--push-to-hub ORG/DATASET]\n\nRun 'xlfact leaderboard build --help' for the options.")
         return 0
     if argv[0] not in COMMANDS:
         print(f"xlfact leaderboard: unknown command {argv[0]!r} (expected: {', '.join(COMMANDS)})", file=sys.stderr)

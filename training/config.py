@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from xlfact.errors import XlfactError
+
 RECIPES = ("sft", "grpo", "cpt", "fictional")
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
 COMMON_SECTIONS = ("recipe", "model", "data", "lora", "training", "output_dir", "seed")
@@ -37,7 +39,7 @@ OPEN_SECTIONS = ("training", "lora", "model")
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
-class RecipeError(ValueError):
+class RecipeError(XlfactError):
     """A recipe file or override that cannot be used; the message names the file and the key."""
 
 

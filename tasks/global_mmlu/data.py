@@ -27,6 +27,8 @@ from typing import Any
 
 import datasets
 
+from xlfact.errors import DataError
+
 LANGUAGES = ("en", "de", "es", "fr", "pt", "id", "ru", "ar", "zh", "ja", "sw", "bn")  # PolyFact's languages and order
 LOW_RESOURCE = ("id", "bn", "sw")
 LITE_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "ru")  # Global-MMLU-Lite has no Russian
@@ -40,7 +42,7 @@ REQUIRED_FIELDS = ("sample_id", "subject", "subject_category", "question", "opti
 READERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv"}
 
 
-class GlobalMMLUDataError(ValueError):
+class GlobalMMLUDataError(DataError):
     """A Global-MMLU row or file that the built-in tasks cannot use; the message names file, row, item and field."""
 
 

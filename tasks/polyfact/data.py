@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.errors import DataError
 from xlfact.jsonl import read_jsonl
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ REQUIRED_FIELDS = ("fact_id", "question", *OPTION_FIELDS, "answer_text", "answer
 DATA_DIR_ENV = "XLFACT_DATA_DIR"
 
 
-class PolyFactDataError(ValueError):
+class PolyFactDataError(DataError):
     """A PolyFact row that cannot be scored; the message names file, row, fact and field."""
 
 
