@@ -30,8 +30,9 @@ from typing import Any
 
 from xlfact.errors import RunError
 from xlfact.evaluators.consistency import argmax_first
+from xlfact.tasks.polyfact.spec import OPTION_LETTERS
 
-LETTERS = ("A", "B", "C", "D")
+LETTERS = OPTION_LETTERS
 TASK_RE = re.compile(r"^global_mmlu_(?:(?P<full>full)_)?(?P<lang>[a-z]{2,3})(?:_(?P<part>[a-z_]+))?$")
 BENCHMARK = {True: "global_mmlu", False: "global_mmlu_lite"}
 

@@ -23,7 +23,7 @@ def build_main(argv: list[str]) -> int:
         "leaderboard.csv, leaderboard.md. Runs that differ in task version, prompts, --limit or tasks are flagged.",
     )
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="lm-eval output folders or results files")
-    parser.add_argument("--output_path", required=True, help="folder to write the site into")
+    parser.add_argument("--output_path", help="folder to write the site into (required)")
     parser.add_argument("--out", dest="output_path", help=argparse.SUPPRESS)  # the old spelling
     parser.add_argument("--run", metavar="DATE_ID", help="in folders that hold several runs, the one to read (the "
                         "date id of its results_<DATE_ID>.json); without it such a folder is refused")
@@ -34,6 +34,8 @@ def build_main(argv: list[str]) -> int:
     parser.add_argument("--with-samples", action="store_true", help="also upload the --log_samples files")
     parser.add_argument("--private", action="store_true", help="create the dataset as private")
     args = parser.parse_args(argv)
+    if not args.output_path:
+        parser.error("the following argument is required: --output_path")
 
     from xlfact.leaderboard.site import HubError, hub_payload, push_to_hub, write_site
     from xlfact.leaderboard.table import build_table
