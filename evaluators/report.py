@@ -33,7 +33,8 @@ LANGUAGE_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
     name: POLYFACT_GROUPS for name in ("polyfact", "polyfact_clean", "global_mmlu", "global_mmlu_lite")
 }
 # Benchmark-specific figures: benchmark -> "module:function(records) -> {name: value}".
-EXTRAS: dict[str, str] = {"klar": "xlfact.evaluators.klar:report_extras"}
+EXTRAS: dict[str, str] = {"klar": "xlfact.evaluators.klar:report_extras",
+                          "klar_trace": "xlfact.evaluators.klar:trace_report_extras"}
 # Sections that span several benchmarks: benchmark prefix -> "module:function(records_by_benchmark, focus) -> str".
 SECTIONS: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_section"}
 # The same sections as JSON-able data for the written report: prefix -> "module:function(records_by_benchmark, focus)".
