@@ -19,6 +19,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "leaderboard": ("xlfact.leaderboard.cli", "build a static leaderboard site from lm-eval result folders"),
     "compare": ("xlfact.leaderboard.compare", "release gate: significance-tested comparison against a baseline run"),
     "trace": ("xlfact.leaderboard.trace", "evaluate a series of checkpoints and plot knowledge over training"),
+    "analyze": ("xlfact.analysis.mechanistic.cli",
+                "mechanistic analyses: logit-lens | lape | lahis | failures | compare (PolyFact paper)"),
 }
 
 ENTRY_POINTS = {"eval": "eval_main", "tasks-dir": "tasks_dir_main"}
