@@ -17,12 +17,22 @@ LANGUAGE_ORDER = ("en", "de", "id", "pt", "ar", "bn", "sw", "es", "ru", "fr", "j
                   "ko", "nl", "tr", "uk", "vi")
 
 
+CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Droid Sans Fallback"]
+
+
 def _plt():
+    import warnings
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # Labels carry answers in every script: fall back to a CJK font where one is installed; otherwise matplotlib
+    # draws empty boxes, which is no reason to warn once per glyph.
+    plt.rcParams["font.family"] = ["DejaVu Sans", *CJK_FONTS]
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+    warnings.filterwarnings("ignore", message="findfont: Font family")
     return plt
 
 
