@@ -1,5 +1,5 @@
-"""Training pieces without training: the rollout reward (hand-checked), recipe overrides, prompts, CPT packing and the
-CLiKA fictional pairs."""
+"""Training pieces without training: the rollout reward (hand-checked), recipe overrides, prompts and the CLiKA
+fictional pairs (CPT packing: test_training_cpt_corpus.py)."""
 
 from __future__ import annotations
 
@@ -119,28 +119,6 @@ def test_generation_prompts():
     assert english.startswith("Answer the question in German.") and "Paris | Berlin | Rom | Madrid" in english
     assert generation_prompt(row, "de", "native_scaffold").startswith("Beantworte die Frage auf Deutsch.")
     assert generation_prompt(row, "de", "cloze") == "Question: Was ist die Hauptstadt von Italien?\nAnswer:"
-
-
-def test_cpt_blocks_and_packing(tmp_path):
-    from xlfact.testing import train_tokenizer
-    from xlfact.training.cpt import build_dataset, multilingual_block, read_parallel_corpus
-
-    corpus = tmp_path / "c.jsonl"
-    texts = {"en": "one two three " * 30, "de": "eins zwei drei " * 30, "ru": "раз два три " * 30}
-    corpus.write_text(json.dumps({"doc_id": "d1", "texts": texts}) + "\n"
-                      + json.dumps({"doc_id": "d2", "texts": {"en": "short"}}) + "\n", encoding="utf-8")
-    block = multilingual_block("d1", texts, seed=0)
-    assert sorted(line.split(":")[0] for line in block.splitlines()) == ["de", "en", "ru"]
-    assert block == multilingual_block("d1", texts, seed=0)
-    tokenizer = train_tokenizer([block, "en: short"], vocab_size=300)
-    dataset = build_dataset(read_parallel_corpus(corpus), tokenizer, {"target_tokens": 32, "max_tokens": 20}, 0)
-    assert set(dataset["doc_id"]) == {"d1", "d2"} and dataset["doc_id"].count("d2") == 1
-    assert all(len(ids) <= 20 for ids in dataset["input_ids"])  # truncated at max_tokens
-    assert dataset["input_ids"][-1][-1] == tokenizer.eos_token_id  # a document ends with EOS, never packed with d1
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"doc_id": "d1", "texts": {"en": ""}}) + "\n", encoding="utf-8")
-    with pytest.raises(RecipeError, match=r"bad.jsonl line 1 \(doc d1\): texts.en is empty"):
-        read_parallel_corpus(bad)
 
 
 def test_fictional_pairs_reverse_translation_direction(tmp_path):

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from xlfact.training.checkpoints import CHECKPOINTS_DIR
 from xlfact.training.config import RecipeError, public_view
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,8 @@ def save_run(model, tokenizer, config: dict[str, Any], data: dict[str, Any], met
         (staging / "README.md").write_text(model_card(config, data, metrics, has_adapter), encoding="utf-8")
         (staging / "recipe.yaml").write_text(
             yaml.safe_dump(public_view(config), sort_keys=False, allow_unicode=True), encoding="utf-8")
+        if (out / CHECKPOINTS_DIR).is_dir():  # training.save_every's checkpoints, written during training
+            os.replace(out / CHECKPOINTS_DIR, staging / CHECKPOINTS_DIR)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             if old.exists():
