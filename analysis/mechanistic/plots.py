@@ -1,7 +1,7 @@
 """Matplotlib figures of the paper's types; every function writes one PNG atomically and returns its path.
 
-Colours: one fixed colour per language from a 20-colour qualitative palette (tab20), so 12-17 languages stay distinct
-and a language keeps its colour across figures.
+Colours and markers: the project's one language palette (:mod:`xlfact.leaderboard.palette`, 24 fixed distinct
+colours), so 12-17 languages stay apart and a language keeps its colour in every figure.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.atomic import write_bytes_atomic
-
-LANGUAGE_ORDER = ("en", "de", "id", "pt", "ar", "bn", "sw", "es", "ru", "fr", "ja", "zh", "ca", "el", "fa", "he", "hu",
-                  "ko", "nl", "tr", "uk", "vi")
-
+from xlfact.leaderboard.palette import language_color, language_marker
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Droid Sans Fallback"]
 
@@ -36,11 +33,8 @@ def _plt():
     return plt
 
 
-def colour(lang: str):
-    plt = _plt()
-    palette = plt.get_cmap("tab20").colors
-    index = LANGUAGE_ORDER.index(lang) if lang in LANGUAGE_ORDER else hash(lang)
-    return palette[index % len(palette)]
+def colour(lang: str) -> str:
+    return language_color(lang)
 
 
 def _save(fig, path: Path) -> Path:
@@ -193,7 +187,7 @@ def layer_profiles(profiles: dict[str, Sequence[float]], path: Path, title: str)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for lang, values in profiles.items():
-        ax.plot(range(len(values)), values, marker="o", ms=3, color=colour(lang), label=lang)
+        ax.plot(range(len(values)), values, marker=language_marker(lang), ms=3, color=colour(lang), label=lang)
     ax.set_xlabel("layer (0-based)")
     ax.set_ylabel("% of top heads")
     ax.set_title(title, fontsize=9)
