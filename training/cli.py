@@ -37,8 +37,35 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", required=True, help="recipe YAML, or the name of a shipped config")
         if name == "fictional":
             p.add_argument("--lang", help="target language (shortcut for fictional.lang=LANG)")
+        p.add_argument("--dry-run", action="store_true",
+                       help="check the recipe (every key and type, the local paths), build the trainer arguments and "
+                            "the LoRA config, print the effective recipe, and load no model or data")
         p.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. training.learning_rate=1e-4")
     return parser
+
+
+def preflight(module, config: dict):
+    """Every check that needs no model or data: the trainer arguments, the LoRA config, the local paths."""
+    from xlfact.training import model_io
+
+    trainer_args = module.training_arguments(config)
+    model_io.lora_config(config.get("lora"))
+    model_io.check_local_paths(config)
+    return trainer_args
+
+
+def dry_run_report(config: dict, trainer_args) -> str:
+    """The effective recipe and the trainer's arguments as YAML (what ``--dry-run`` prints)."""
+    import yaml
+
+    from xlfact.training.config import public_view
+    from xlfact.training.model_io import effective_trainer_arguments
+
+    body = {"recipe_file": config["_source"], "overrides": config["_overrides"],
+            "effective_recipe": public_view(config),
+            f"trainer_arguments ({type(trainer_args).__name__})": effective_trainer_arguments(trainer_args)}
+    return "# xlfact train --dry-run: all checks passed; nothing was loaded\n" + yaml.safe_dump(
+        body, sort_keys=False, allow_unicode=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         overrides.append(f"fictional.lang={args.lang}")
     try:
         config = load_recipe(args.config, overrides, expect=args.recipe)
-        metrics = importlib.import_module(MODULES[args.recipe]).run(config)
+        module = importlib.import_module(MODULES[args.recipe])
+        trainer_args = preflight(module, config)
+        if args.dry_run:
+            print(dry_run_report(config, trainer_args))
+            return 0
+        metrics = module.run(config)
     except RecipeError as err:
         print(f"xlfact train {args.recipe}: {err}", file=sys.stderr)
         return 2
