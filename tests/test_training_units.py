@@ -134,7 +134,10 @@ def test_fictional_pairs_reverse_translation_direction(tmp_path):
     assert pairs[1] == {"prompt": "Please change the following English expression into German.\nVortex Valley",
                         "completion": "Wirbeltal"}
     both, both_counts = read_pairs(path, "de", "both", "plain")
-    assert both_counts == counts and both[1:] == [{"prompt": "Please change the following German expression into English.\nWirbeltal", "completion": "Vortex Valley"}, pairs[1]]
+    assert both_counts == counts and both[1:] == [
+        {"prompt": "Please change the following German expression into English.\nWirbeltal",
+         "completion": "Vortex Valley"},
+        pairs[1]]  # "both" (CLiKA Table 20): the shipped X->EN pair, then its EN->X reverse
     shipped, _ = read_pairs(path, "de", "target_to_en", "alpaca")
     assert shipped[1]["completion"] == "Vortex Valley" and shipped[1]["prompt"].endswith(
         "### Instruction:\nPlease change the following German expression into English.\nWirbeltal\n\n### Response:\n")
