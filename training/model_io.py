@@ -118,8 +118,12 @@ def effective_lora(lora: dict[str, Any] | None) -> dict[str, Any]:
     config = lora_config(lora)
     if config is None:
         return {"lora": None}
+    import enum
+
     out = {}
     for key, value in sorted(config.to_dict().items()):
+        if isinstance(value, enum.Enum):
+            value = value.value
         if isinstance(value, set):
             value = sorted(value)
         if not isinstance(value, (str, int, float, bool, type(None), list, dict)):
