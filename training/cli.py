@@ -31,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "writes output_dir: the merged checkpoint (loadable by lm_eval pretrained=DIR), adapter/ "
                     "(LoRA), README.md (model card) and recipe.yaml.",
     )
-    sub = parser.add_subparsers(dest="recipe", required=True, metavar="{" + ",".join(RECIPES) + "}")
+    sub = parser.add_subparsers(dest="recipe", required=True, metavar="{" + ",".join(RECIPES) + ",conductivity}")
+    sub.add_parser("conductivity", help="CLiKA conductivity sweep: tune + evaluate per language, XRR table "
+                                        "(xlfact train conductivity --help)", add_help=False)
     for name in RECIPES:
         p = sub.add_parser(name, help=HELP[name], description=HELP[name])
         p.add_argument("--config", required=True, help="recipe YAML, or the name of a shipped config")
@@ -69,6 +71,11 @@ def dry_run_report(config: dict, trainer_args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["conductivity"]:
+        from xlfact.training.conductivity import main as conductivity
+
+        return conductivity(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     overrides = list(args.overrides)
