@@ -163,3 +163,18 @@ def test_recall_rises_with_frequency_and_transfers_from_english(experiment):
     # rare in French, recalled more often when frequent in English (over the trajectory)
     assert mean[("en_only", "fr")] > mean[("rare", "fr")] + 0.1
     assert max(r[("both", "en")] for r in recall.values()) >= 0.75
+
+
+def test_lm_eval_table_has_the_papers_clc(experiment):
+    """The lm-eval results of the last checkpoint carry CLC per language, overall (en included) and per relation,
+    equal to what ``xlfact trace frequency`` computes from the logged records."""
+    analysis = experiment["analysis"]
+    final = analysis["checkpoints"][analysis["order"][-1]]["clc"]
+    folder = experiment["root"] / "trace" / "checkpoints" / analysis["order"][-1]
+    results = json.loads(next(folder.rglob("results_*.json")).read_text())["results"]
+    for lang in ("en", "fr"):
+        task = results[f"klar_trace_{lang}"]
+        assert task["clc,none"] == pytest.approx(final["per_language"][lang])
+        assert task["clc_mean,none"] == pytest.approx(final["overall"])
+        for rel in RELATIONS:
+            assert task[f"clc_{rel},none"] == pytest.approx(final["per_relation"][lang][rel])
