@@ -24,6 +24,9 @@ def build_main(argv: list[str]) -> int:
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="lm-eval output folders or results files")
     parser.add_argument("--out", required=True, help="folder to write the site into")
     parser.add_argument("--title", default="xlfact leaderboard")
+    parser.add_argument("--label", action="append", default=[], metavar="RUN=NAME",
+                        help="name a run's row (RUN: its folder, results file or model folder name); repeatable. "
+                        "Default: the hub id, or a local checkpoint's folder name")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--push-to-hub", metavar="ORG/DATASET", help="upload the table and results files")
@@ -31,19 +34,22 @@ def build_main(argv: list[str]) -> int:
     parser.add_argument("--private", action="store_true", help="create the dataset as private")
     args = parser.parse_args(argv)
 
+    from xlfact.leaderboard.identity import LabelError, check_labels, parse_labels
     from xlfact.leaderboard.site import HubError, hub_payload, push_to_hub, write_site
     from xlfact.leaderboard.table import build_table
 
     try:
+        labels = parse_labels(args.label)
         runs = load_runs(args.runs)
-        table = build_table(runs, n_resamples=args.bootstrap, seed=args.seed)
-    except (RunError, FileNotFoundError) as err:
+        check_labels(runs, labels)
+        table = build_table(runs, n_resamples=args.bootstrap, seed=args.seed, labels=labels)
+    except (RunError, LabelError, FileNotFoundError) as err:
         print(f"xlfact leaderboard: {err}", file=sys.stderr)
         return 2
     written = write_site(table, args.out, title=args.title)
     print(f"{len(runs)} run(s); wrote {', '.join(str(p) for p in written)}")
     for flag in table["flags"]:
-        print(f"warning: {flag['model']}: {flag['message']}", file=sys.stderr)
+        print(f"warning: {flag['label']}: {flag['message']}", file=sys.stderr)
     if args.push_to_hub:
         try:
             url = push_to_hub(args.push_to_hub, hub_payload(args.out, runs, with_samples=args.with_samples),
