@@ -51,11 +51,14 @@ def write_json_atomic(path: str | Path, data: Any) -> Path:
 
 
 def write_csv_atomic(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """CSV with empty cells for None/NaN and formula-like text neutralised (``xlfact.leaderboard.formatting``)."""
+    from xlfact.leaderboard.formatting import csv_row
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow(csv_row(header))
     for row in rows:
-        writer.writerow(["" if _is_nan(v) else v for v in row])
+        writer.writerow(csv_row(["" if _is_nan(v) else v for v in row]))
     return write_text_atomic(path, buffer.getvalue())
 
 

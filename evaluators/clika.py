@@ -416,11 +416,15 @@ def report_data(records_by_benchmark: Mapping[str, list[dict[str, Any]]], focus:
 
 
 def _pct(value: float) -> str:
-    return "-" if value is None or math.isnan(value) else f"{100 * value:.2f}"
+    from xlfact.leaderboard.formatting import percent
+
+    return percent(value, 2, missing="-")
 
 
 def _frac(value: float) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.4f}"
+    from xlfact.leaderboard.formatting import number
+
+    return number(value, missing="-", spec=".4f")
 
 
 def report_section(records_by_benchmark: Mapping[str, list[dict[str, Any]]], focus: str = DEFAULT_FOCUS) -> str:

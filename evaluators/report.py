@@ -26,6 +26,7 @@ from xlfact.evaluators.consistency import (
     macro_mean,
     metrics_from_table,
 )
+from xlfact.leaderboard.formatting import interval, markdown_table, number
 from xlfact.tasks.polyfact.spec import LANGUAGE_GROUPS as POLYFACT_GROUPS
 
 # Language subsets whose macro averages a benchmark reports (the papers' high/low-resource split, from the spec).
@@ -101,6 +102,7 @@ def benchmark_report(
         "cross_lingual_ci": {k: list(intervals[k]) for k in cross if k in intervals},
         "macro_ci": {"accuracy": list(intervals["accuracy_macro"])} if "accuracy_macro" in intervals else {},
         "scored_by": "option scores (per-token mean log-prob for PolyFact)" if has_scores else "correctness only",
+        "pairs": {k: metrics[f"{k}_pairs"] for k in ("rankc", "answer_agreement") if f"{k}_pairs" in metrics},
     }
     if benchmark in EXTRAS and (fn := _resolve(EXTRAS[benchmark])) is not None:
         out["extras"] = fn(records)
@@ -163,24 +165,16 @@ def build_report(
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+    return number(value, digits, missing="-")
 
 
 def _ci(ci: Any) -> str:
-    if not ci or any(isinstance(x, float) and math.isnan(x) for x in ci):
-        return ""
-    return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+    return interval(ci)
 
 
 def format_table(rows: list[list[str]], header: list[str]) -> str:
     """A GitHub-flavoured Markdown table (readable in a terminal too)."""
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
-    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+    return markdown_table(header, rows)
 
 
 def render_text(report: Mapping[str, Any]) -> str:

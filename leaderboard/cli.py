@@ -28,6 +28,9 @@ def build_main(argv: list[str]) -> int:
     parser.add_argument("--run", metavar="DATE_ID", help="in folders that hold several runs, the one to read (the "
                         "date id of its results_<DATE_ID>.json); without it such a folder is refused")
     parser.add_argument("--title", default="xlfact leaderboard")
+    parser.add_argument("--label", action="append", default=[], metavar="RUN=NAME",
+                        help="name a run's row (RUN: its folder, results file or model folder name); repeatable. "
+                        "Default: the hub id, or a local checkpoint's folder name")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--push-to-hub", metavar="ORG/DATASET", help="upload the table and results files")
@@ -37,13 +40,16 @@ def build_main(argv: list[str]) -> int:
     if not args.output_path:
         parser.error("the following argument is required: --output_path")
 
+    from xlfact.leaderboard.identity import LabelError, check_labels, parse_labels
     from xlfact.leaderboard.site import HubError, hub_payload, push_to_hub, write_site
     from xlfact.leaderboard.table import build_table
 
     try:
+        labels = parse_labels(args.label)
         runs = load_runs(args.runs, run=args.run)
-        table = build_table(runs, n_resamples=args.bootstrap, seed=args.seed)
-    except XlfactError as err:  # also when called without the xlfact entry point
+        check_labels(runs, labels)
+        table = build_table(runs, n_resamples=args.bootstrap, seed=args.seed, labels=labels)
+    except (XlfactError, LabelError) as err:  # also when called without the xlfact entry point
         print(f"xlfact leaderboard: {one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     for run in runs:
@@ -52,7 +58,7 @@ def build_main(argv: list[str]) -> int:
     written = write_site(table, args.output_path, title=args.title)
     print(f"{len(runs)} run(s); wrote {', '.join(str(p) for p in written)}")
     for flag in table["flags"]:
-        print(f"warning: {flag['model']}: {flag['message']}", file=sys.stderr)
+        print(f"warning: {flag['label']}: {flag['message']}", file=sys.stderr)
     if args.push_to_hub:
         try:
             url = push_to_hub(args.push_to_hub, hub_payload(args.output_path, runs, with_samples=args.with_samples),

@@ -26,6 +26,7 @@ import numpy as np
 from xlfact.atomic import write_json_atomic, write_text_atomic
 from xlfact.errors import EXIT_BAD_INPUT, EXIT_REGRESSION, UsageError, XlfactError, one_line
 from xlfact.evaluators.consistency import ENGLISH, ItemTable, correctness, item_table, metrics_from_table
+from xlfact.leaderboard.formatting import markdown_table, number
 from xlfact.leaderboard.runs import Run, RunError, load_run
 from xlfact.leaderboard.stats import holm, mcnemar_exact, paired_bootstrap
 
@@ -240,9 +241,7 @@ def gate(
 
 # ---------------------------------------------------------------------------------------------------- output
 def _f(value: Any, fmt: str = ".4f") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return format(value, fmt)
+    return number(value, missing="-", spec=fmt)
 
 
 def render_markdown(result: dict[str, Any], *, baseline: str = "", candidate: str = "") -> str:
@@ -256,8 +255,6 @@ def render_markdown(result: dict[str, Any], *, baseline: str = "", candidate: st
                      _f(t["baseline"]), _f(t["candidate"]), _f(t["diff_points"], "+.2f"),
                      str(t.get("right_to_wrong", "-")), str(t.get("wrong_to_right", "-")), _f(t["p"], ".3g"),
                      _f(t["p_holm"], ".3g"), verdict])
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
     out = [f"# xlfact compare: {result['verdict']}", ""]
     if baseline or candidate:
         out += [f"- baseline: `{baseline}`", f"- candidate: `{candidate}`"]
@@ -269,7 +266,7 @@ def render_markdown(result: dict[str, Any], *, baseline: str = "", candidate: st
         f"bootstrap resampling facts ({result['bootstrap_resamples']} resamples)",
     ]
     out += [f"- note: {n}" for n in result["notes"]]
-    out += ["", line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)]
+    out += ["", markdown_table(header, rows)]
     return "\n".join(out) + "\n"
 
 

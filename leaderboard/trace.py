@@ -58,14 +58,14 @@ _RANGE = re.compile(r"^(?P<start>[^:]*):(?P<end>[^:]*)(?::(?P<every>\d+))?$")
 
 
 def step_of(label: str) -> float | None:
-    """The training step in a checkpoint name: ``step(\\d+)`` first (OLMo's ``stage1-step1000-tokens4B`` is step
-    1000, not 4), then transformers' ``checkpoint-N``, else the last number in the name, else None."""
+    """The training step in a checkpoint name: ``step(\\d+)`` (OLMo's ``stage1-step1000-tokens4B`` is step 1000, not
+    4), else transformers' ``checkpoint-N``, else None (a model name such as ``smollm2-135m`` carries no step; the
+    plan then numbers checkpoints in the order given)."""
     for pattern in (_STEP, _CHECKPOINT):
         match = pattern.search(label)
         if match:
             return float(match.group(1))
-    numbers = re.findall(r"\d+", label)
-    return float(numbers[-1]) if numbers else None
+    return None
 
 
 _step = step_of

@@ -214,13 +214,15 @@ def test_trace_frequency_cli_writes_the_issue_keys(tmp_path):
     assert out["order"] == ["step1000-tokens4B", "step2000-tokens8B"] and out["steps"] == [1000.0, 2000.0]
     c = out["checkpoints"]["step2000-tokens8B"]
     assert c["recall"]["per_language_acc"] == {"en": 0.5, "fr": 0.25}
+    assert c["recall"]["per_language_per_relation_acc"]["fr"] == {"capital_of": 0.5, "religion": 0.0}
     assert c["clc"]["per_language"] == {"en": 1.0, "fr": 0.5} and c["clc"]["overall"] == 0.75
     for part in (c["p_correct_given_frequency"]["pooled"], c["p_correct_given_frequency"]["per_language"]["fr"]):
         assert {"edges", "total", "correct", "prob"} <= set(part) and len(part["edges"]) == 30
     assert None in c["p_correct_given_frequency"]["per_language"]["fr"]["prob"]  # NaN written as null
     assert {"best_threshold", "best_accuracy", "false_negative_indices"} <= set(c["threshold_classifier"]["fr"])
     assert {"crosslingual_fn_freqs", "fn_relations", "transfer_summary"} <= set(c["fn_analysis"])
-    assert (tmp_path / "plots" / "recall_vs_frequency.png").stat().st_size > 0
+    for name in ("recall_vs_frequency.png", "recall_vs_frequency_by_language.png", "transfer_share.png"):
+        assert (tmp_path / "plots" / name).stat().st_size > 0
 
 
 def test_bad_inputs_name_file_row_and_field(tmp_path, capsys):

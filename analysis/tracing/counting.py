@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             counter = LocalCounter(args.index)
         facts = klar_trace_facts(args.klar_dir, [x for x in args.languages.split(",") if x])
         result = count_frequencies(facts, counter, Path(args.out), args.limit)
-    except (TracingInputError, FileNotFoundError, ValueError) as err:
+    except (TracingInputError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"xlfact frequency: {err}", file=sys.stderr)
         return 2
     n = sum(len(rows) for rel in result.values() for rows in rel.values())
