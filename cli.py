@@ -20,6 +20,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("xlfact.leaderboard.compare", "release gate: significance-tested comparison against a baseline run"),
     "trace": ("xlfact.leaderboard.trace", "evaluate a series of checkpoints and plot knowledge over training"),
     "frequency": ("xlfact.analysis.tracing.counting", "count fact frequencies in a corpus with infini-gram"),
+    "analyze": ("xlfact.analysis.mechanistic.cli",
+                "mechanistic analyses: logit-lens | lape | lahis | failures | compare (PolyFact paper)"),
 }
 
 ENTRY_POINTS = {"eval": "eval_main", "tasks-dir": "tasks_dir_main"}
