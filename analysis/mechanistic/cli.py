@@ -302,13 +302,13 @@ COMMANDS = {"logit-lens": cmd_lens, "lape": cmd_lape, "lahis": cmd_lahis, "failu
 
 def main(argv: Sequence[str] | None = None) -> int:
     from xlfact.atomic import write_json_atomic
-    from xlfact.evaluators.samples import SamplesError
+    from xlfact.errors import XlfactError
     from xlfact.tasks.klar.data import KlarDataError
 
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         result = COMMANDS[args.command](args)
-    except (AnalysisInputError, KlarDataError, SamplesError, FileNotFoundError) as err:
+    except (AnalysisInputError, KlarDataError, XlfactError, FileNotFoundError) as err:
         print(f"xlfact analyze {args.command}: {err}", file=sys.stderr)
         return 2
     path = write_json_atomic(Path(args.out) / result.pop("name"), result)
