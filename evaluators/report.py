@@ -191,6 +191,20 @@ def render_text(report: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def add_clika_change(report: dict[str, Any], foundation: Mapping[str, Any]) -> None:
+    """Add the CLiKA change after instruction tuning (each run minus the foundation run) to ``report``."""
+    from xlfact.evaluators.clika import change_after_tuning, change_section
+
+    bases = [run["section_data"]["clika"] for run in foundation["runs"] if "clika" in run["section_data"]]
+    if not bases:
+        raise SystemExit(f"xlfact report: --foundation {foundation['source']} has no CLiKA samples")
+    for run in report["runs"]:
+        if "clika" in run["section_data"]:
+            change = change_after_tuning(run["section_data"]["clika"], bases[0])
+            run["section_data"]["clika_change_after_tuning"] = change
+            run["sections"]["clika_change_after_tuning"] = change_section(change)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="xlfact report",
@@ -205,8 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.add_argument("--focus", default="zh", help="focus language of the CLiKA table (default zh, as the paper)")
+    parser.add_argument("--foundation", help="CLiKA: output path of the foundation (base) model's run; adds the "
+                        "change-after-instruction-tuning table, this run minus that one (CLiKA Tables 9-12)")
     args = parser.parse_args(argv)
     report = build_report(args.output_path, n_resamples=args.bootstrap, seed=args.seed, focus=args.focus)
+    if args.foundation:
+        add_clika_change(report, build_report(args.foundation, n_resamples=0, focus=args.focus))
     print(render_text(report), end="")
     json_path = args.json_path or (
         Path(args.output_path) / "xlfact_report.json" if Path(args.output_path).is_dir() else None
