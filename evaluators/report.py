@@ -37,9 +37,11 @@ LANGUAGE_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
 EXTRAS: dict[str, str] = {"klar": "xlfact.evaluators.klar:report_extras",
                           "klar_trace": "xlfact.evaluators.klar:trace_report_extras"}
 # Sections that span several benchmarks: benchmark prefix -> "module:function(records_by_benchmark, focus) -> str".
-SECTIONS: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_section"}
+SECTIONS: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_section",
+                            "klar_trace": "xlfact.evaluators.klar:trace_report_section"}
 # The same sections as JSON-able data for the written report: prefix -> "module:function(records_by_benchmark, focus)".
-SECTION_DATA: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_data"}
+SECTION_DATA: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_data",
+                                "klar_trace": "xlfact.evaluators.klar:trace_report_data"}
 
 
 def _resolve(spec: str) -> Callable | None:
