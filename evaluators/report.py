@@ -37,9 +37,11 @@ LANGUAGE_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
 EXTRAS: dict[str, str] = {"klar": "xlfact.evaluators.klar:report_extras",
                           "klar_trace": "xlfact.evaluators.klar:trace_report_extras"}
 # Sections that span several benchmarks: benchmark prefix -> "module:function(records_by_benchmark, focus) -> str".
-SECTIONS: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_section"}
+SECTIONS: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_section",
+                            "klar_trace": "xlfact.evaluators.klar:trace_report_section"}
 # The same sections as JSON-able data for the written report: prefix -> "module:function(records_by_benchmark, focus)".
-SECTION_DATA: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_data"}
+SECTION_DATA: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_data",
+                                "klar_trace": "xlfact.evaluators.klar:trace_report_data"}
 
 
 def _resolve(spec: str) -> Callable | None:
@@ -209,6 +211,22 @@ def render_text(report: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def add_clika_change(report: dict[str, Any], foundation: Mapping[str, Any]) -> None:
+    """Add the CLiKA change after instruction tuning (each run minus the foundation run) to ``report``."""
+    from xlfact.evaluators.clika import change_after_tuning, change_section
+
+    bases = [run["section_data"]["clika"] for run in foundation["runs"] if "clika" in run["section_data"]]
+    if not bases:
+        from xlfact.errors import UsageError
+
+        raise UsageError(f"--foundation {foundation['source']}: no CLiKA samples to compare with")
+    for run in report["runs"]:
+        if "clika" in run["section_data"]:
+            change = change_after_tuning(run["section_data"]["clika"], bases[0])
+            run["section_data"]["clika_change_after_tuning"] = change
+            run["sections"]["clika_change_after_tuning"] = change_section(change)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="xlfact report",
@@ -231,8 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures", metavar="DIR", help="where to write the figures as PNG and SVG (default: "
                         "xlfact_figures/ beside the JSON report)")
     parser.add_argument("--no-figures", action="store_true", help="write no figures")
+    parser.add_argument("--foundation", help="CLiKA: output path of the foundation (base) model's run; adds the "
+                        "change-after-instruction-tuning table, this run minus that one (CLiKA Tables 9-12)")
     args = parser.parse_args(argv)
     report = build_report(args.run_path, n_resamples=args.bootstrap, seed=args.seed, focus=args.focus, run=args.run)
+    if args.foundation:
+        add_clika_change(report, build_report(args.foundation, n_resamples=0, focus=args.focus))
     print(render_text(report), end="")
     json_path = args.output_path or (
         Path(args.run_path) / "xlfact_report.json" if Path(args.run_path).is_dir() else None
