@@ -13,8 +13,8 @@ mkdir -p "$OUT"
 
 if [ ! -f "$TUNED/config.json" ]; then  # a brief SFT-with-consistency run on the bundled PolyFact sample
   xlfact train sft --config sft_tiny_cpu model.name_or_path="$BASE" data.data_dir="$HERE/tasks/polyfact/sample_data" \
-    "data.languages=[en,es,fr,ru,zh,ja,ar]" lora.modules_to_save=null training.learning_rate=3e-4 \
-    training.num_train_epochs=1 training.max_steps=12 training.per_device_train_batch_size=2 output_dir="$TUNED"
+    "data.languages=[en,es,fr,ru,zh,ja,ar]" lora.modules_to_save=null training.learning_rate=5e-4 \
+    training.num_train_epochs=1 training.max_steps=8 training.per_device_train_batch_size=1 training.logging_steps=1 output_dir="$TUNED"
 fi
 
 for NAME in base tuned; do
