@@ -238,3 +238,23 @@ def test_bad_inputs_name_file_row_and_field(tmp_path, capsys):
     assert xlfact([*base, "--frequencies", str(tmp_path / "g.json")]) == 2
     assert "r.jsonl row 1: field 'index'" in capsys.readouterr().err
     assert not (tmp_path / "o.json").exists()
+
+
+def test_the_papers_frequency_file_has_the_spec_properties():
+    """MFT's ``data/lang_rel_frequencies.json`` (no licence, so not in ../shared): set XLFACT_MFT_FREQUENCIES to it.
+    The reader, global max and the reconstructed identical-object rule give the spec's §3/§6 figures."""
+    import os
+
+    from xlfact.analysis.tracing.analyses import identical_object_indices
+    from xlfact.analysis.tracing.frequencies import read_frequencies
+
+    path = os.environ.get("XLFACT_MFT_FREQUENCIES")
+    if not path or not os.path.isfile(path):
+        pytest.skip("XLFACT_MFT_FREQUENCIES (MFT's lang_rel_frequencies.json) is not set")
+    t = read_frequencies(path)
+    assert {lang: int((f.frequencies == 0).sum()) for lang, f in t.languages.items()} == {
+        "en": 4, "fr": 95, "es": 116, "ar": 782, "zh": 593, "ru": 681, "ja": 676, "tr": 411, "uk": 979, "ca": 456,
+        "ko": 866, "el": 859}
+    assert t.global_max == 59_735_284 and all(len(f.indices) == 1197 for f in t.languages.values())
+    assert {lang: len(v) for lang, v in identical_object_indices(t).items()} == {
+        "fr": 341, "es": 245, "ca": 192, "tr": 163, "el": 20, "uk": 19, "ru": 17, "zh": 1, "ja": 1, "ko": 1, "ar": 0}

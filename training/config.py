@@ -30,13 +30,15 @@ from typing import Any
 
 import yaml
 
+from xlfact.errors import XlfactError
+
 RECIPES = ("sft", "grpo", "cpt", "fictional")
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
 COMMON_SECTIONS = ("recipe", "seed", "model", "data", "lora", "training", "output_dir")
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
-class RecipeError(ValueError):
+class RecipeError(XlfactError):
     """A recipe file or override that cannot be used; the message names the file and the key."""
 
 

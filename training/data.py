@@ -14,13 +14,13 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from xlfact.tasks.polyfact.data import LANGUAGES as POLYFACT_LANGUAGES
 from xlfact.tasks.polyfact.data import load_polyfact
+from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
+from xlfact.tasks.polyfact.spec import OPTION_LETTERS
 from xlfact.training.config import RecipeError
 
 log = logging.getLogger(__name__)
 
-OPTION_LETTERS = ("A", "B", "C", "D")
 LANGUAGE_NAMES = {
     "en": "English", "de": "German", "es": "Spanish", "fr": "French", "pt": "Portuguese", "id": "Indonesian",
     "ru": "Russian", "ar": "Arabic", "zh": "Chinese", "ja": "Japanese", "sw": "Swahili", "bn": "Bengali",

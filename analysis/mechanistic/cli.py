@@ -39,7 +39,8 @@ def _langs(value: str) -> list[str]:
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="local checkpoint folder or Hugging Face hub id")
-    p.add_argument("--out", required=True, help="output folder (JSON, PNG figures, cache/)")
+    p.add_argument("--output_path", "--out", dest="out", required=True,
+                   help="output folder (JSON, PNG figures, cache/)")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...); default cpu")
     p.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "float16", "auto"))
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -108,13 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--klar-dir", help="KLAR-CLC folder (for object_en)")
     p.add_argument("--proper-relations", default=None, help="comma-separated proper-noun relations (default: the "
                                                             "spec's 12)")
-    p.add_argument("--out", required=True)
+    p.add_argument("--output_path", "--out", dest="out", required=True)
 
     p = sub.add_parser("compare", help="two analysis output folders side by side (paper App. E)")
     p.add_argument("a", help="output folder of the base model")
     p.add_argument("b", help="output folder of the tuned model")
     p.add_argument("--labels", default="base,tuned", help="two labels, comma-separated")
-    p.add_argument("--out", required=True)
+    p.add_argument("--output_path", "--out", dest="out", required=True)
     return parser
 
 
@@ -302,13 +303,13 @@ COMMANDS = {"logit-lens": cmd_lens, "lape": cmd_lape, "lahis": cmd_lahis, "failu
 
 def main(argv: Sequence[str] | None = None) -> int:
     from xlfact.atomic import write_json_atomic
-    from xlfact.evaluators.samples import SamplesError
+    from xlfact.errors import XlfactError
     from xlfact.tasks.klar.data import KlarDataError
 
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         result = COMMANDS[args.command](args)
-    except (AnalysisInputError, KlarDataError, SamplesError, FileNotFoundError) as err:
+    except (AnalysisInputError, KlarDataError, XlfactError, FileNotFoundError) as err:
         print(f"xlfact analyze {args.command}: {err}", file=sys.stderr)
         return 2
     path = write_json_atomic(Path(args.out) / result.pop("name"), result)

@@ -7,12 +7,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from xlfact.errors import XlfactError
+
 T = TypeVar("T")
 
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
-class AnalysisInputError(ValueError):
+class AnalysisInputError(XlfactError):
     """Bad input to ``xlfact analyze``: the message names the file, row and field; the command exits 2."""
 
 

@@ -60,9 +60,9 @@ def records_from_run(path: str) -> list[dict[str, Any]]:
     the project's reader of ``--log_samples`` output."""
     from xlfact.analysis.mechanistic.common import AnalysisInputError
     from xlfact.evaluators.klar import BENCHMARK
-    from xlfact.evaluators.samples import read_runs
+    from xlfact.leaderboard.runs import load_runs
 
-    records = [r for run in read_runs(path) for r in run.records if r.get("benchmark") == BENCHMARK]
+    records = [r for run in load_runs([path]) for task in run.benchmarks.get(BENCHMARK, []) for r in run.records(task)]
     if not records:
         raise AnalysisInputError(f"{path}: no KLAR-CLC records in its samples files (run klar_* tasks with "
                                  "--log_samples)")
