@@ -94,3 +94,40 @@ def test_gate_intervals_and_hostile_labels():
     svg = F.svg_bytes(fig)  # text is drawn as paths: nothing of the label survives as markup
     F.close(fig)
     assert b"<script" not in svg and F.data_uri(svg).startswith("data:image/svg+xml;base64,")
+
+
+def test_site_draws_klar_seen_vs_heldout_and_the_clika_radar(tmp_path):
+    from xlfact.evaluators.klar import OOD_LANGUAGES, SEEN_LANGUAGES
+    from xlfact.leaderboard.site_figures import site_figures
+
+    klar_langs = [*SEEN_LANGUAGES[:3], *OOD_LANGUAGES[:3]]
+    clika_langs = ["en", "zh", "de", "ja"]
+    models = []
+    for k in range(2):
+        columns = {lang: {"value": 0.2 + 0.1 * k + 0.05 * i, "ci": [0.1, 0.9]} for i, lang in enumerate(klar_langs)}
+        per_language = {lang: 0.3 + 0.1 * i + 0.1 * k for i, lang in enumerate(clika_langs)}
+        scores = {"languages": clika_langs, "basic_ra": per_language, "factual_ra": per_language,
+                  "factual_en_co": per_language}
+        models.append({"id": k, "meta": {"label": f"model-{k}", "backend": "hf"},
+                       "benchmarks": {"klar": {"columns": columns, "average": 0.4, "consistency": {}, "pairs": {}}},
+                       "sections": {"clika": {"protocols": {"letter": scores}}}})
+    table = {"models": models, "benchmarks": [
+        {"name": "klar", "kind": "cross-lingual", "metric": "accuracy", "columns": klar_langs, "consistency": []},
+        {"name": "clika_xgeo", "kind": "cross-lingual", "metric": "accuracy", "columns": [], "consistency": []}]}
+    figures, written = site_figures(table, tmp_path)
+    assert {"heatmap/klar", "seen/klar", "seen/klar/0", "radar/clika/0", "radar/clika/1", "radar/clika_xgeo"} <= set(
+        figures)
+    assert all(f["uri"].startswith("data:image/svg+xml;base64,") for f in figures.values())
+    assert all(p.is_file() and p.suffix == ".svg" for p in written)
+
+
+def test_compare_writes_its_deltas_figure(tmp_path):
+    from xlfact.leaderboard.compare import write_figure
+
+    tests = [{"benchmark": "polyfact", "lang": "de", "metric": "acc", "diff_points": -4.0, "ci_points": [-7.0, -1.0],
+              "regression": True},
+             {"benchmark": "polyfact", "lang": None, "metric": "rankc", "diff_points": 0.5, "ci_points": [-1.0, 2.0],
+              "regression": False}]
+    written = write_figure({"tests": tests, "verdict": "FAIL", "margin_points": 1.0}, tmp_path)
+    assert sorted(p.name for p in written) == ["compare_deltas.png", "compare_deltas.svg"]
+    assert all(p.stat().st_size > 2_000 for p in written)
