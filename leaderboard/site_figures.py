@@ -94,6 +94,9 @@ def site_figures(table: dict[str, Any], out_dir: str | Path) -> tuple[dict[str, 
                     F.language_matrix(list(langs), pairs["rankc"], lower=pairs.get("answer_agreement"),
                                       title=f"{names[m['id']]}: {name} language pairs"),
                     f"{name}: RankC (above the diagonal) and answer agreement (below) for each language pair")
+            add(f"row/{name}/{m['id']}", F.heatmap([names[m["id"]]], list(langs), [list(langs.values())],
+                                                   title=f"{names[m['id']]}: {name} accuracy per language"),
+                f"{name}: accuracy per language")
             if name == KLAR_BENCHMARK:
                 seen, heldout = _klar_groups()
                 add(f"seen/{name}/{m['id']}", F.seen_vs_heldout([names[m["id"]]], [langs], seen, heldout,
