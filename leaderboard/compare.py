@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from xlfact.atomic import write_json_atomic, write_text_atomic
+from xlfact.errors import EXIT_BAD_INPUT, EXIT_REGRESSION, UsageError, XlfactError, one_line
 from xlfact.evaluators.consistency import ENGLISH, ItemTable, correctness, item_table, metrics_from_table
-from xlfact.evaluators.samples import RECORD_KEY
 from xlfact.leaderboard.formatting import markdown_table, number
 from xlfact.leaderboard.runs import Run, RunError, load_run
-from xlfact.leaderboard.stats import holm, mcnemar_exact, paired_bootstrap
+from xlfact.leaderboard.stats import holm, mcnemar_exact, paired_bootstrap, paired_difference_ci
 
 CONSISTENCY_METRICS = ("total_consistency", "en_co_mean", "rankc", "rankc_en", "answer_agreement")
 
@@ -62,16 +62,22 @@ class Pairing:
 
 
 # ---------------------------------------------------------------------------------------------------- pairing
-def binary_metric(run: Run, task: str, wanted: str) -> str:
-    """The per-sample 0/1 metric to test: ``wanted`` when logged, else the first logged metric that is 0/1."""
+def binary_metric(run: Run, task: str, wanted: str | None) -> str:
+    """The per-sample 0/1 metric to test: ``wanted`` (an error when the task does not log it), or by default
+    ``acc`` when logged, else the first logged metric that is 0/1."""
     samples = run.samples(task)
     logged = list(samples[0].get("metrics", [])) if samples else []
-    candidates = [wanted] + [m for m in logged if m != wanted]
+    if wanted is not None and wanted not in logged:
+        raise UsageError(
+            f"--metric {wanted}: {run.sample_paths[task]} (task {task!r}) logs no metric {wanted!r}; it logs "
+            f"{', '.join(logged) or 'none'}"
+        )
+    candidates = [wanted] if wanted is not None else ["acc"] + [m for m in logged if m != "acc"]
     for name in candidates:
         values = [s.get(name) for s in samples]
         if values and all(isinstance(v, (bool, int, float)) and float(v) in (0.0, 1.0) for v in values):
             return name
-    raise RunError(
+    raise UsageError(
         f"{run.sample_paths[task]}: task {task!r} logs no per-sample 0/1 metric ({', '.join(logged) or 'none'}); "
         "pass --metric NAME"
     )
@@ -120,7 +126,7 @@ def _records_table(records: dict[str, dict[str, dict[str, Any]]], items: list[st
     return item_table({i: {lang: bool(r["correct"]) for lang, r in per.items()} for i, per in ordered.items()})
 
 
-def pair_runs(baseline: Run, candidate: Run, *, metric: str = "acc") -> Pairing:
+def pair_runs(baseline: Run, candidate: Run, *, metric: str | None = None) -> Pairing:
     """Pair two runs task by task (and, for xlfact tasks, fact by fact)."""
     pairing = Pairing()
     missing = [t for t in baseline.tasks if t not in candidate.tasks]
@@ -147,13 +153,13 @@ def pair_runs(baseline: Run, candidate: Run, *, metric: str = "acc") -> Pairing:
         benchmark, lang = task, None
         if rec_a := baseline.records(task):
             benchmark, lang = str(rec_a[0]["benchmark"]), str(rec_a[0]["lang"])
+            rec_b = candidate.records(task)
+            if not rec_b:
+                raise RunError(f"{candidate.sample_paths[task]}: logs no cross-lingual record, but the baseline's "
+                               f"{baseline.sample_paths[task].name} does")
             per_run = records.setdefault(benchmark, [{}, {}])
-            for x, y in pairs:
-                for side, (run, sample) in enumerate(((baseline, x), (candidate, y))):
-                    rec = sample.get(RECORD_KEY)
-                    if not isinstance(rec, dict):
-                        raise RunError(f"{run.sample_paths[task]} doc_id {sample.get('doc_id')}: sample lacks its "
-                                       f"cross-lingual record ({RECORD_KEY!r})")
+            for side, recs in enumerate((rec_a, rec_b)):
+                for rec in recs:
                     per_run[side].setdefault(str(rec["item"]), {})[str(rec["lang"])] = rec
         pairing.tasks.append(PairedTask(task, benchmark, lang, name, a, b))
     for benchmark, (rec_a, rec_b) in records.items():
@@ -208,6 +214,7 @@ def accuracy_test(pair: PairedTask) -> dict[str, Any]:
         "lang": pair.lang, "metric": pair.metric, "n": int(len(pair.baseline)), "baseline": acc_a,
         "candidate": acc_b, "diff_points": 100.0 * (acc_b - acc_a), "right_to_wrong": right_to_wrong,
         "wrong_to_right": wrong_to_right, "p": mcnemar_exact(right_to_wrong, wrong_to_right),
+        "ci_points": [100.0 * x for x in paired_difference_ci(right_to_wrong, wrong_to_right, len(pair.baseline))],
     }
 
 
@@ -265,12 +272,25 @@ def render_markdown(result: dict[str, Any], *, baseline: str = "", candidate: st
 
 
 def compare_runs(baseline: str | Path, candidate: str | Path, **kwargs: Any) -> dict[str, Any]:
-    metric = kwargs.pop("metric", "acc")
-    run_a, run_b = load_run(baseline), load_run(candidate)
-    result = gate(pair_runs(run_a, run_b, metric=metric), **kwargs)
+    metric = kwargs.pop("metric", None)
+    run_a = load_run(baseline, run=kwargs.pop("baseline_run", None))
+    run_b = load_run(candidate, run=kwargs.pop("candidate_run", None))
+    pairing = pair_runs(run_a, run_b, metric=metric)
+    pairing.notes += [f"baseline skipped {note}" for note in run_a.skipped]
+    pairing.notes += [f"candidate skipped {note}" for note in run_b.skipped]
+    result = gate(pairing, **kwargs)
     result["baseline"] = {"path": str(run_a.results_path), **run_a.metadata}
     result["candidate"] = {"path": str(run_b.results_path), **run_b.metadata}
     return result
+
+
+def write_figure(result: dict[str, Any], out: Path) -> list[Path]:
+    """``compare_deltas.png/.svg``: each test's difference in points with its 95% interval, regressions in red."""
+    from xlfact.leaderboard import figures
+
+    fig = figures.deltas(result["tests"], title=f"xlfact compare: {result['verdict']}",
+                         margin=result.get("margin_points"))
+    return figures.save(fig, out / "compare_deltas")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,29 +298,38 @@ def main(argv: list[str] | None = None) -> int:
         prog="xlfact compare",
         description="Release gate. Reads two lm-eval output folders (results_<date>.json plus --log_samples files) "
         "of the same tasks, pairs documents by doc_hash, tests every task/language (exact McNemar) and every "
-        "cross-lingual consistency metric (paired bootstrap by fact), Holm-corrects across all tests, prints a table "
-        "and writes compare.json and compare.md to --out. Exit 1 when any test is a significant drop larger than "
-        "--margin points, 0 otherwise, 2 when the runs cannot be compared.",
+        "cross-lingual consistency metric (paired bootstrap by fact), Holm-corrects across all tests and prints a "
+        "table; with --output_path it also writes compare.json and compare.md there. Exit 1 when any test is a "
+        "significant drop larger than --margin points, 0 otherwise, 2 when the runs cannot be compared (one line "
+        "naming the file).",
     )
     parser.add_argument("--baseline", required=True, help="lm-eval output folder (or results file) of the baseline")
     parser.add_argument("--candidate", required=True, help="lm-eval output folder (or results file) of the candidate")
+    parser.add_argument("--baseline_run", metavar="DATE_ID", help="the baseline's run, when its folder holds several")
+    parser.add_argument("--candidate_run", metavar="DATE_ID", help="the candidate's run, when its folder holds "
+                        "several")
     parser.add_argument("--margin", type=float, default=1.0, help="tolerated drop in points (default 1.0)")
     parser.add_argument("--alpha", type=float, default=0.05, help="family-wise significance level (default 0.05)")
-    parser.add_argument("--metric", default="acc", help="per-sample 0/1 metric to test per task (default acc)")
+    parser.add_argument("--metric", default=None, help="per-sample 0/1 metric to test per task; every task must log "
+                        "it (default: acc, else the task's first 0/1 metric)")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    parser.add_argument("--out", default="xlfact-compare", help="folder for compare.json and compare.md")
+    parser.add_argument("--output_path", help="folder for compare.json and compare.md (default: write nothing)")
+    parser.add_argument("--out", dest="output_path", help=argparse.SUPPRESS)  # the old spelling
     args = parser.parse_args(argv)
     try:
         result = compare_runs(args.baseline, args.candidate, margin=args.margin, alpha=args.alpha,
-                              n_resamples=args.bootstrap, seed=args.seed, metric=args.metric)
-    except (RunError, FileNotFoundError) as err:
-        print(f"xlfact compare: {err}", file=sys.stderr)
-        return 2
+                              n_resamples=args.bootstrap, seed=args.seed, metric=args.metric,
+                              baseline_run=args.baseline_run, candidate_run=args.candidate_run)
+    except XlfactError as err:  # also when called without the xlfact entry point
+        print(f"xlfact compare: {one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     text = render_markdown(result, baseline=args.baseline, candidate=args.candidate)
     print(text, end="")
-    out = Path(args.out)
-    write_json_atomic(out / "compare.json", result)
-    write_text_atomic(out / "compare.md", text)
-    print(f"\nwrote {out / 'compare.json'} and {out / 'compare.md'}")
-    return 1 if result["regressions"] else 0
+    if args.output_path:
+        out = Path(args.output_path)
+        write_json_atomic(out / "compare.json", result)
+        write_text_atomic(out / "compare.md", text)
+        figure = write_figure(result, out)
+        print(f"\nwrote {out / 'compare.json'}, {out / 'compare.md'} and {', '.join(str(p) for p in figure)}")
+    return EXIT_REGRESSION if result["regressions"] else 0

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlfact.errors import UsageError
 from xlfact.leaderboard.runs import Run
 
 BACKEND_NAMES = {"hf": "hf", "hf-auto": "hf", "huggingface": "hf", "vllm": "vllm", "xlfact-hf": "xlfact-hf",
@@ -39,7 +40,7 @@ SAFETENSORS_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4
                      "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
 
 
-class LabelError(ValueError):
+class LabelError(UsageError):
     """A ``--label`` that is not ``RUN=NAME`` or names no run."""
 
 

@@ -112,13 +112,15 @@ def experiment(tmp_path_factory):
                                    seed=0)
     assert xlfact(["train", "cpt", "--config", str(world["recipe"]), f"model.name_or_path={base}",
                    f"data.corpus={root / 'cpt.jsonl'}", f"output_dir={root / 'cpt'}"]) == 0
-    assert xlfact(["trace", "--checkpoints", str(root / "cpt" / "checkpoints"), "--model_args", "dtype=float32",
-                   "--tasks", "klar_trace_en,klar_trace_fr", "--output_path", str(root / "trace"),
-                   "--metadata", json.dumps({"klar_dir": str(world["klar"])}), "--batch_size", "48",
-                   "--device", "cpu", "--bootstrap", "0"]) == 0
+    trace_argv = ["trace", "--checkpoints", str(root / "cpt" / "checkpoints"), "--model_args", "dtype=float32",
+                  "--tasks", "klar_trace_en,klar_trace_fr", "--output_path", str(root / "trace"),
+                  "--metadata", json.dumps({"klar_dir": str(world["klar"])}), "--batch_size", "48",
+                  "--device", "cpu", "--bootstrap", "0"]
+    assert xlfact(trace_argv) == 0
     assert xlfact(["trace", "frequency", "--records", str(root / "trace"), "--frequencies", str(root / "freq.json"),
                    "--out", str(root / "analysis.json"), "--plots", str(root / "plots")]) == 0
-    return {"root": root, "world": world, "analysis": json.loads((root / "analysis.json").read_text())}
+    return {"root": root, "world": world, "trace_argv": trace_argv,
+            "analysis": json.loads((root / "analysis.json").read_text())}
 
 
 def test_infini_gram_counts_are_the_planted_frequencies(experiment):
@@ -163,3 +165,26 @@ def test_recall_rises_with_frequency_and_transfers_from_english(experiment):
     # rare in French, recalled more often when frequent in English (over the trajectory)
     assert mean[("en_only", "fr")] > mean[("rare", "fr")] + 0.1
     assert max(r[("both", "en")] for r in recall.values()) >= 0.75
+
+
+def test_lm_eval_table_has_the_papers_clc(experiment):
+    """The lm-eval results of the last checkpoint carry CLC per language, overall (en included) and per relation,
+    equal to what ``xlfact trace frequency`` computes from the logged records."""
+    analysis = experiment["analysis"]
+    final = analysis["checkpoints"][analysis["order"][-1]]["clc"]
+    folder = experiment["root"] / "trace" / "checkpoints" / analysis["order"][-1]
+    results = json.loads(next(folder.rglob("results_*.json")).read_text())["results"]
+    for lang in ("en", "fr"):
+        task = results[f"klar_trace_{lang}"]
+        assert task["clc,none"] == pytest.approx(final["per_language"][lang])
+        assert task["clc_mean,none"] == pytest.approx(final["overall"])
+        for rel in RELATIONS:
+            assert task[f"clc_{rel},none"] == pytest.approx(final["per_relation"][lang][rel])
+
+
+def test_trace_resumes_from_the_checkpoint_folder(experiment, capsys):
+    """A re-run evaluates nothing: every step<N> folder of save_every is finished and skipped, in step order."""
+    capsys.readouterr()
+    assert xlfact(experiment["trace_argv"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("finished earlier, skipped") == len(STEPS) and "evaluating" not in err

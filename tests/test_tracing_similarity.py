@@ -22,7 +22,7 @@ def test_class_means_exclude_identical_objects_and_empty_class_is_zero():
     clf = {"false_negative_indices": [1], "true_positive_indices": [2, 3], "true_negative_indices": [],
            "false_positive_indices": [], "all_indices": [1, 2, 3]}
     members = {"fr": class_members(clf, identical=[3])}
-    assert members["fr"]["tp"] == [2] and members["fr"]["all"] == [1, 2]
+    assert members["fr"]["tp"] == [2] and members["fr"]["all"] == [1, 2] and members["fr"]["other"] == [2]
     en = np.array([[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]] * 2)  # 2 layers, facts 1 2 3
     fr = np.array([[[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]] * 2)
     pos = {1: 0, 2: 1, 3: 2}
@@ -57,5 +57,6 @@ def test_similarity_cli_on_a_tiny_model(tmp_path, klar_fixture_writer):
                    str(tmp_path / "s.json")]) == 0
     out = json.loads((tmp_path / "s.json").read_text())
     fr = out["checkpoints"]["step1"]["fr"]
-    assert set(fr) == {"fn", "tp", "tn", "fp", "all"} and list(fr["all"]) == ["0", "1", "2"]  # embeddings + 2 layers
+    assert set(fr) == {"fn", "tp", "tn", "fp", "all", "other"}
+    assert list(fr["all"]) == ["0", "1", "2"]  # embeddings + 2 layers
     assert all(0.0 <= v <= 1.0 for per in fr.values() for v in per.values())

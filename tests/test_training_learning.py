@@ -135,7 +135,8 @@ def test_grpo_raises_polyfact_accuracy(grpo_world):
     before = polyfact_eval(grpo_world["warm"], grpo_world["data"])["acc"]
     assert mean(before.values()) <= 0.4, f"the warmed-up model should not know the answers yet: {before}"
     assert train(["grpo", "--config", "grpo_tiny_cpu", f"model.name_or_path={grpo_world['warm']}",
-                  f"data.data_dir={grpo_world['data']}", f"output_dir={out}", f"reward.log_path={log}"]) == 0
+                  f"data.data_dir={grpo_world['data']}", f"output_dir={out}", f"reward.log_path={log}",
+                  "training.save_every=70"]) == 0
     after = polyfact_eval(out, grpo_world["data"])["acc"]
     print("GRPO polyfact acc before", before, "after", after)
     assert mean(after.values()) - mean(before.values()) >= 0.35
@@ -147,6 +148,10 @@ def test_grpo_raises_polyfact_accuracy(grpo_world):
     first = float(card.split("reward_first_log: ")[1].split()[0])
     last = float(card.split("reward_last_log: ")[1].split()[0])
     assert last > first + 0.5, (first, last)
+    from xlfact.training.checkpoints import list_checkpoints
+
+    assert [step for step, _ in list_checkpoints(out)] == [0, 70, 140]  # training.save_every in TRL's trainer too
+    assert polyfact_eval(list_checkpoints(out)[-1][1], grpo_world["data"])["acc"] == after
 
 
 def test_cpt_loss_falls(world):

@@ -77,7 +77,7 @@ def test_overrides_and_errors(tmp_path):
                                           "data.languages=[en,de]", "lora=null"], expect="sft")
     assert config["training"]["learning_rate"] == 0.03 and config["data"]["languages"] == ["en", "de"]
     assert config["lora"] is None
-    with pytest.raises(RecipeError, match="unknown key 'consistency.lamda'"):
+    with pytest.raises(RecipeError, match="consistency.lamda: unknown key; consistency has lambda"):
         load_recipe("sft_tiny_cpu", ["consistency.lamda=1", "model.name_or_path=/m", "output_dir=/o"])
     with pytest.raises(RecipeError, match="is a 'sft' recipe"):
         load_recipe("sft_tiny_cpu", ["model.name_or_path=/m", "output_dir=/o"], expect="grpo")
@@ -133,6 +133,11 @@ def test_fictional_pairs_reverse_translation_direction(tmp_path):
     assert counts == {"qa": 1, "translation": 1}
     assert pairs[1] == {"prompt": "Please change the following English expression into German.\nVortex Valley",
                         "completion": "Wirbeltal"}
+    both, both_counts = read_pairs(path, "de", "both", "plain")
+    assert both_counts == counts and both[1:] == [
+        {"prompt": "Please change the following German expression into English.\nWirbeltal",
+         "completion": "Vortex Valley"},
+        pairs[1]]  # "both" (CLiKA Table 20): the shipped X->EN pair, then its EN->X reverse
     shipped, _ = read_pairs(path, "de", "target_to_en", "alpaca")
     assert shipped[1]["completion"] == "Vortex Valley" and shipped[1]["prompt"].endswith(
         "### Instruction:\nPlease change the following German expression into English.\nWirbeltal\n\n### Response:\n")

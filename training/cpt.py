@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import Path
 from typing import Any
 
 from xlfact.training import arguments, checkpoints, corpus, model_io
-from xlfact.training.config import RecipeError, section
+from xlfact.training.config import section
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +35,8 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     args = training_arguments(config)
     data = section(config, "data")
     where = f"{config['_source']} data"
-    for spec in corpus.source_specs(data, where):  # every file exists before the model loads
-        path = Path(str(spec["path"])).expanduser()
-        if not path.is_file():
-            raise RecipeError(f"{where}: corpus file {path} not found")
+    corpus.source_specs(data, where)
+    model_io.check_local_paths(config)
     tokenizer = model_io.load_tokenizer(config["model"])
     mix = corpus.build_mix(data, section(config, "packing"), tokenizer, seed, where)
     train_set = datasets.Dataset.from_dict({"input_ids": [c["input_ids"] for c in mix.train]})
@@ -63,5 +60,6 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     }
     described = {**mix.describe(), "languages": data.get("languages") or "all in the corpus"}
     if trainer.is_world_process_zero():
-        model_io.save_run(trainer.model, tokenizer, config, described, metrics)
+        model_io.save_run(trainer.model, tokenizer, config, described, metrics,
+                          trainer_args=trainer.args)
     return metrics
