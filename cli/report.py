@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.add_argument("--focus", default="zh", help="focus language of the CLiKA table (default zh, as the paper)")
+    parser.add_argument("--figures", metavar="DIR", help="where to write the figures as PNG and SVG (default: "
+                        "xlfact_figures/ beside the JSON report)")
+    parser.add_argument("--no-figures", action="store_true", help="write no figures")
     parser.add_argument("--foundation", help="CLiKA: output path of the foundation (base) model's run; adds the "
                         "change-after-instruction-tuning table, this run minus that one (CLiKA Tables 9-12)")
     args = parser.parse_args(argv)
@@ -167,4 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     if json_path:
         write_json_atomic(json_path, report)
         print(f"\nwrote {json_path}")
+    figures_dir = args.figures or (Path(json_path).parent / "xlfact_figures" if json_path else None)
+    if figures_dir and not args.no_figures and report["runs"]:
+        from xlfact.leaderboard.report_figures import report_figures
+
+        written = report_figures(report, figures_dir)
+        print(f"wrote {len(written)} figure files (PNG and SVG) to {figures_dir}")
     return 0

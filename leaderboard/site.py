@@ -220,6 +220,9 @@ def hub_payload(site_dir: str | Path, runs: list[Run], *, with_samples: bool = F
     samples files) under ``results/<model folder>/`` — the layout lm-eval's own hub logger uses."""
     site = Path(site_dir)
     files = [HubFile(name, site / name) for name in SITE_FILES]
+    pages = sorted(p for p in site.glob("*.html") if p.name not in SITE_FILES)  # benchmark and model pages
+    figures = sorted(site.glob("figures/*.svg"))
+    files += [HubFile(p.relative_to(site).as_posix(), p) for p in [*pages, *figures]]
     used: set[str] = set()
     for run in runs:
         folder = run.folder.name

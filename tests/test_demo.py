@@ -37,6 +37,9 @@ def test_demo_command_runs_offline_and_reports(smollm2_dir, tmp_path, capsys):
                  "--output_path", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "polyfact_all" in printed and "total_consistency" in printed
+    figures = out / "xlfact_figures"  # the report's pictures, beside its tables (the README shows one)
+    for stem in ("heatmap_polyfact", "scatter_polyfact", "languages_polyfact_smollm2-135m-instruct"):
+        assert (figures / f"{stem}.png").stat().st_size > 5_000 and (figures / f"{stem}.svg").exists(), stem
     report = json.loads((out / "xlfact_report.json").read_text())
     bench = report["runs"][0]["benchmarks"]["polyfact"]
     assert len(bench["languages"]) == 12 and bench["n_items"] == 4
