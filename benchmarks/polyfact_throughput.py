@@ -168,7 +168,7 @@ def main() -> None:
     from lm_eval.models.huggingface import HFLM
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from xlfact.demo import bundled_polyfact_dir, ensure_default_model
+    from xlfact.cli.demo import bundled_polyfact_dir, ensure_default_model
     from xlfact.models.shared_prefix import SharedPrefixHFLM
     from xlfact.tasks.polyfact.data import load_polyfact
 

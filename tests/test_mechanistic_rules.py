@@ -24,7 +24,7 @@ TEXTS = [
 def tiny(tmp_path_factory):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     path = build_tiny_llama(tmp_path_factory.mktemp("tiny"), TEXTS, hidden_size=32, num_layers=2, num_heads=4,
                             vocab_size=300)

@@ -58,7 +58,7 @@ def _evaluate(lm, tasks, metadata, out: Path, limit=None):
 
 @pytest.fixture(scope="module")
 def model_dir():
-    from xlfact.demo import ensure_default_model
+    from xlfact.cli.demo import ensure_default_model
 
     return ensure_default_model()
 
@@ -78,7 +78,7 @@ def backends(model_dir):
 
 @pytest.fixture(scope="module")
 def polyfact_runs(backends, model_dir, tmp_path_factory):
-    from xlfact.demo import bundled_polyfact_dir
+    from xlfact.cli.demo import bundled_polyfact_dir
 
     metadata = {"data_dir": str(bundled_polyfact_dir()), "tokenizer": str(model_dir)}
     return {name: _evaluate(lm, ["polyfact_all"], metadata, tmp_path_factory.mktemp(f"polyfact_{name}"))

@@ -160,7 +160,7 @@ def test_share_prefix_false_is_the_stock_path(tiny_model_dir):
 @pytest.mark.slow
 @pytest.mark.shared
 def test_smollm2_on_100_real_english_facts(shared, tmp_path):
-    from xlfact.demo import ensure_default_model
+    from xlfact.cli.demo import ensure_default_model
 
     source = shared("data", "polyfact_verification_samples", "polyfact_eval_en.json")
     items = json.loads(source.read_text())["items"]
