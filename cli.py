@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "leaderboard": ("xlfact.leaderboard.cli", "build a static leaderboard site from lm-eval result folders"),
     "compare": ("xlfact.leaderboard.compare", "release gate: significance-tested comparison against a baseline run"),
     "trace": ("xlfact.leaderboard.trace", "evaluate a series of checkpoints and plot knowledge over training"),
+    "frequency": ("xlfact.analysis.tracing.counting", "count fact frequencies in a corpus with infini-gram"),
     "build": ("xlfact.builders.cli", "build a benchmark from your own corpus: adaxeval (LLM-made MCQ, four steps)"),
     "make-task": ("xlfact.builders.make_task", "turn a multiple-choice JSONL into an lm-eval task folder"),
 }

@@ -275,3 +275,56 @@ def macro_mean(values: Mapping[str, float], langs: Iterable[str]) -> float:
     """Mean of ``values`` over ``langs`` that are present (NaN when none are)."""
     chosen = [values[lang] for lang in langs if lang in values and not math.isnan(values[lang])]
     return float(np.mean(chosen)) if chosen else math.nan
+
+
+# ------------------------------------------------------------------------------------ CLC (multilingual fact tracing)
+def jaccard(a: Iterable[object], b: Iterable[object], empty: float = 0.0) -> float:
+    """|a & b| / |a | b|, ``empty`` when the union is empty (MFT's ``compute_jaccard``: 0)."""
+    a, b = set(a), set(b)
+    union = a | b
+    return len(a & b) / len(union) if union else empty
+
+
+def clc(correct_indices: Mapping[str, Iterable[object]], languages: Iterable[str] | None = None) -> dict:
+    """Cross-lingual consistency as Liu et al. (2025) define it, from each language's set of correct fact ids.
+
+    ``per_language[l]`` = Jaccard(C_l, C_en), 0 for an empty union; English is included and is 1.0, or 0 when
+    English has no correct fact (MFT overwrites its 1.0 with Jaccard(C_en, C_en)). ``overall`` = the mean over all
+    languages, English included; ``overall_excl_en`` is the same without English (an extra, labelled as such).
+    Without English records ``available`` is False and the figures are NaN (MFT would silently report 0).
+    ``languages`` (default: the keys of ``correct_indices``) fixes which languages are averaged; a language without
+    records counts as having no correct fact.
+    """
+    langs = list(correct_indices) if languages is None else list(languages)
+    if ENGLISH not in correct_indices:
+        nan = {lang: math.nan for lang in langs}
+        return {"available": False, "per_language": nan, "overall": math.nan, "overall_excl_en": math.nan}
+    english = set(correct_indices[ENGLISH])
+    per = {lang: jaccard(correct_indices.get(lang, ()), english) for lang in langs}
+    others = [v for lang, v in per.items() if lang != ENGLISH]
+    return {
+        "available": True,
+        "per_language": per,
+        "overall": float(np.mean(list(per.values()))) if per else math.nan,
+        "overall_excl_en": float(np.mean(others)) if others else math.nan,
+    }
+
+
+def clc_per_relation(
+    correct_indices: Mapping[str, Iterable[object]], relation_of: Mapping[object, str],
+    languages: Iterable[str] | None = None,
+) -> dict[str, dict[str, float]]:
+    """``{lang: {relation: Jaccard(C_l^r, C_en^r)}}`` (0 for an empty union; English 1.0 by fiat, as MFT writes it),
+    relations sorted; ``relation_of`` maps a fact id to its relation (ids are unique across KLAR relations)."""
+    langs = list(correct_indices) if languages is None else list(languages)
+    relations = sorted(set(relation_of.values()))
+    english = set(correct_indices.get(ENGLISH, ()))
+    out: dict[str, dict[str, float]] = {}
+    for lang in langs:
+        mine = set(correct_indices.get(lang, ()))
+        out[lang] = {
+            rel: 1.0 if lang == ENGLISH else jaccard(
+                {i for i in mine if relation_of.get(i) == rel}, {i for i in english if relation_of.get(i) == rel})
+            for rel in relations
+        }
+    return out

@@ -96,3 +96,32 @@ def report_extras(records: list[dict]) -> dict[str, float]:
             out[f"jaccard_en/{lang}"] = jaccard[lang]
     out["jaccard_en_mean"] = mean_without_english(jaccard) if jaccard else math.nan
     return out
+
+
+TRACE_BENCHMARK = "klar_trace"
+
+
+def trace_report_extras(records: list[dict]) -> dict[str, float]:
+    """``klar_trace``'s figures for ``xlfact report``: CLC as Liu et al. (2025) define it (per language Jaccard with
+    English, 0 for an empty union, English included), ``clc_overall`` (mean over all languages, English included),
+    ``clc_overall_excl_en`` (an extra) and ``clc/<lang>/<relation>`` per relation (English 1.0 by fiat)."""
+    from xlfact.evaluators.consistency import clc, clc_per_relation
+
+    records = [r for r in records if r.get("benchmark") == TRACE_BENCHMARK]
+    correct: dict[str, set[str]] = {}
+    relation_of: dict[str, str] = {}
+    for r in records:
+        correct.setdefault(r["lang"], set())
+        if r["correct"]:
+            correct[r["lang"]].add(str(r["item"]))
+        if r.get("relation"):
+            relation_of[str(r["item"])] = str(r["relation"])
+    figures = clc(correct)
+    out: dict[str, float] = {"clc_overall": figures["overall"], "clc_overall_excl_en": figures["overall_excl_en"]}
+    for lang in sorted(figures["per_language"]):
+        out[f"clc/{lang}"] = figures["per_language"][lang]
+    if figures["available"]:
+        for lang, per in sorted(clc_per_relation(correct, relation_of).items()):
+            for rel, value in per.items():
+                out[f"clc/{lang}/{rel}"] = value
+    return out

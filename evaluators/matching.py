@@ -31,8 +31,8 @@ import unicodedata2
 PUNCTUATION = ".,!?:;\"'()[]{}«»“”‘’、。，．！？；："
 _SEPARATORS = re.compile("[\\s" + re.escape(PUNCTUATION) + "]+")
 
-MatchMode = Literal["lenient", "exact"]
-MATCH_MODES: tuple[str, ...] = ("lenient", "exact")
+MatchMode = Literal["lenient", "exact", "prefix"]
+MATCH_MODES: tuple[str, ...] = ("lenient", "exact", "prefix")
 
 
 def normalize_answer(text: str | None) -> str:
@@ -47,10 +47,21 @@ def normalize_answer(text: str | None) -> str:
     return _SEPARATORS.sub(" ", lowered).strip()
 
 
+def prefix_normalize(text: str | None) -> str:
+    """The normalisation of ``mode="prefix"`` (multilingual fact tracing): ``str.lower()`` then strip, nothing else
+    (no NFC, no punctuation handling), as MFT's ``is_nontrivial_prefix`` does."""
+    return str(text).lower().strip() if text else ""
+
+
 def normalized_match(prediction: str, target: str, mode: MatchMode = "lenient") -> bool:
-    """:func:`answer_matches` for strings that are already normalised (saves normalising a fixed target again)."""
+    """:func:`answer_matches` for strings that are already normalised (saves normalising a fixed target again);
+    for ``mode="prefix"`` they are normalised with :func:`prefix_normalize`."""
     if mode not in MATCH_MODES:
         raise ValueError(f"unknown match mode {mode!r}; expected one of {', '.join(MATCH_MODES)}")
+    if mode == "prefix":
+        # MFT (Liu et al. 2025): correct iff either string is a non-empty prefix of the other. "A" for "Alberta" is
+        # correct; an empty prediction is not, but a prediction that starts with the target always is.
+        return bool(prediction) and bool(target) and (target.startswith(prediction) or prediction.startswith(target))
     if not prediction or not target:
         return False  # an empty prediction (or target) is never correct, not even against an empty string
     if prediction == target:
@@ -65,10 +76,15 @@ def normalized_match(prediction: str, target: str, mode: MatchMode = "lenient") 
 def answer_matches(prediction: str | None, target: str | None, mode: MatchMode = "lenient") -> bool:
     """Whether a raw generated answer matches a raw gold answer.
 
-    Both are normalised with :func:`normalize_answer`. ``mode="exact"``: equal after normalisation. ``mode="lenient"``
+    ``mode="prefix"`` is the rule of the multilingual fact-tracing paper (Liu et al. 2025; ``klar_trace_*``): both are
+    lower-cased and stripped only (:func:`prefix_normalize`), and the answer is correct iff one is a non-empty prefix
+    of the other, in either direction. The other modes normalise with :func:`normalize_answer`. ``mode="exact"``:
+    equal after normalisation. ``mode="lenient"``
     (the authors' default): equal, or the target is one whole space-separated token of the prediction, or the
     prediction starts with the target. An empty prediction or target never matches.
     """
+    if mode == "prefix":
+        return normalized_match(prefix_normalize(prediction), prefix_normalize(target), mode)
     return normalized_match(normalize_answer(prediction), normalize_answer(target), mode)
 
 

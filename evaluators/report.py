@@ -37,7 +37,8 @@ LANGUAGE_GROUPS: dict[str, dict[str, Callable[[str], bool]]] = {
     "global_mmlu_lite": {"high": lambda lang: lang not in POLYFACT_LOW, "low": lambda lang: lang in POLYFACT_LOW},
 }
 # Benchmark-specific figures: benchmark -> "module:function(records) -> {name: value}".
-EXTRAS: dict[str, str] = {"klar": "xlfact.evaluators.klar:report_extras"}
+EXTRAS: dict[str, str] = {"klar": "xlfact.evaluators.klar:report_extras",
+                          "klar_trace": "xlfact.evaluators.klar:trace_report_extras"}
 # Sections that span several benchmarks: benchmark prefix -> "module:function(records_by_benchmark, focus) -> str".
 SECTIONS: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_section"}
 # The same sections as JSON-able data for the written report: prefix -> "module:function(records_by_benchmark, focus)".

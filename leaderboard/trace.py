@@ -52,23 +52,109 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "checkpoint"
 
 
-def _step(label: str) -> float | None:
+_STEP = re.compile(r"step[_-]?(\d+)", re.IGNORECASE)
+_CHECKPOINT = re.compile(r"checkpoint[_-]?(\d+)", re.IGNORECASE)
+_RANGE = re.compile(r"^(?P<start>[^:]*):(?P<end>[^:]*)(?::(?P<every>\d+))?$")
+
+
+def step_of(label: str) -> float | None:
+    """The training step in a checkpoint name: ``step(\\d+)`` first (OLMo's ``stage1-step1000-tokens4B`` is step
+    1000, not 4), then transformers' ``checkpoint-N``, else the last number in the name, else None."""
+    for pattern in (_STEP, _CHECKPOINT):
+        match = pattern.search(label)
+        if match:
+            return float(match.group(1))
     numbers = re.findall(r"\d+", label)
     return float(numbers[-1]) if numbers else None
 
 
-def plan_checkpoints(model_args: str, revisions: list[str], checkpoints: list[str]) -> list[Checkpoint]:
-    """One :class:`Checkpoint` per hub revision or local folder, in the order given (training order)."""
+_step = step_of
+
+
+def is_revision_range(spec: str) -> bool:
+    return ":" in spec
+
+
+def resolve_revision_range(spec: str, branches: list[str]) -> list[str]:
+    """``stepA:stepB[:N]`` against a repository's branch names: the branches whose step (``step[_-]?(\\d+)``) lies in
+    [A, B] and is a multiple of N (MFT's ``get_checkpoint_lists``), sorted by step; one branch per step (the first
+    name in sorted order when a repository has several, e.g. two training stages)."""
+    match = _RANGE.match(spec)
+    if not match:
+        raise ValueError(f"--revisions {spec!r}: expected START:END[:EVERY], e.g. step1000:step50000:5000")
+    bounds = []
+    for part in ("start", "end"):
+        text = match.group(part)
+        step = step_of(text) if text else None
+        if text and step is None:
+            raise ValueError(f"--revisions {spec!r}: {part} {text!r} has no step number")
+        bounds.append(step)
+    start, end = bounds[0] if bounds[0] is not None else 0.0, bounds[1] if bounds[1] is not None else math.inf
+    every = int(match.group("every") or 1)
+    if every <= 0:
+        raise ValueError(f"--revisions {spec!r}: EVERY must be a positive integer")
+    chosen: dict[float, str] = {}
+    for name in sorted(branches):
+        found = _STEP.search(name)
+        if not found:
+            continue
+        step = float(found.group(1))
+        if start <= step <= end and int(step) % every == 0:
+            chosen.setdefault(step, name)
+    if not chosen:
+        raise ValueError(f"--revisions {spec!r}: no branch of the repository matches (branches with a step: "
+                         f"{sum(1 for b in branches if _STEP.search(b))})")
+    return [chosen[step] for step in sorted(chosen)]
+
+
+def hub_branches(repo_id: str) -> list[str]:
+    """The branch names of a hub model repository (``huggingface_hub.list_repo_refs``); needs network."""
+    from huggingface_hub import list_repo_refs
+
+    return [ref.name for ref in list_repo_refs(repo_id, repo_type="model").branches]
+
+
+def expand_revisions(specs: list[str], repo_id: str | None, list_branches=hub_branches) -> list[str]:
+    """Revisions as given, with every ``START:END[:EVERY]`` range resolved against the repository's branches."""
+    out: list[str] = []
+    branches: list[str] | None = None
+    for spec in specs:
+        if not is_revision_range(spec):
+            out.append(spec)
+            continue
+        if not repo_id:
+            raise ValueError("--revisions with a range needs --model_args pretrained=ORG/MODEL")
+        if branches is None:
+            branches = list_branches(repo_id)
+        out += resolve_revision_range(spec, branches)
+    return out
+
+
+def checkpoint_folders(path: str | Path) -> list[Path]:
+    """A checkpoint folder (it has ``config.json``), or a folder of them (``xlfact train`` with
+    ``training.save_every``, transformers' ``checkpoint-N``) expanded in step order."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: checkpoint folder not found")
+    if (folder / "config.json").is_file():
+        return [folder]
+    children = [p for p in folder.iterdir() if p.is_dir() and (p / "config.json").is_file()]
+    if not children:
+        raise FileNotFoundError(f"{folder}: neither a checkpoint (no config.json) nor a folder of checkpoints")
+    return sorted(children, key=lambda p: (step_of(p.name) is None, step_of(p.name) or 0.0, p.name))
+
+
+def plan_checkpoints(model_args: str, revisions: list[str], checkpoints: list[str],
+                     list_branches=None) -> list[Checkpoint]:
+    """One :class:`Checkpoint` per hub revision or local folder, in the order given (training order); revision
+    ranges are resolved against the repository's branches and folders of checkpoints expanded in step order."""
     base = parse_model_args(model_args)
     planned: list[Checkpoint] = []
-    for rev in revisions:
-        if "pretrained" not in base:
-            raise ValueError("--revisions needs --model_args pretrained=ORG/MODEL")
+    if revisions and "pretrained" not in base:
+        raise ValueError("--revisions needs --model_args pretrained=ORG/MODEL")
+    for rev in expand_revisions(revisions, base.get("pretrained"), list_branches or hub_branches):
         planned.append(Checkpoint(_safe(rev), rev, {**base, "revision": rev}, _step(rev)))
-    for path in checkpoints:
-        folder = Path(path)
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{folder}: checkpoint folder not found")
+    for folder in [f for path in checkpoints for f in checkpoint_folders(path)]:
         planned.append(Checkpoint(_safe(folder.name), str(folder), {**base, "pretrained": str(folder)},
                                   _step(folder.name)))
     labels = [c.label for c in planned]
@@ -173,6 +259,12 @@ def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -
         for metric, value in {**rep["macro"], **rep["cross_lingual"]}.items():
             ci = rep["cross_lingual_ci"].get(metric, (None, None))
             rows.append([*head, benchmark, benchmark, "all", metric, value, *ci, rep["n_items"]])
+        for key, value in rep.get("extras", {}).items():  # e.g. clc/<lang>, clc/<lang>/<relation>, jaccard_en/<lang>
+            name, _, rest = key.partition("/")
+            lang, _, relation = rest.partition("/")
+            metric = f"{name}/{relation}" if relation else name
+            rows.append([*head, benchmark, task_of.get(lang, benchmark) if lang else benchmark, lang or "all", metric,
+                         value, None, None, rep["n_items"]])
         by_item: dict[str, dict[str, bool]] = defaultdict(dict)
         for r in records:
             correct[(benchmark, str(r["item"]), str(r["lang"]))] = bool(r["correct"])
@@ -205,13 +297,17 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from xlfact.leaderboard.palette import legend_outside, line_style
+
     written = []
     col = {name: i for i, name in enumerate(TIDY_HEADER)}
     for benchmark in sorted({r[col["benchmark"]] for r in rows}):
         mine = [r for r in rows if r[col["benchmark"]] == benchmark and isinstance(r[col["value"]], (int, float))]
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-        panels = ((axes[0], ("accuracy", "acc"), "accuracy"), (axes[1], ("en_co", "total_consistency"),
-                                                                         "consistency with English"))
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
+        has_clc = any(r[col["metric"]] == "clc" for r in mine)
+        second = (("clc", "clc_overall"), "CLC (Jaccard with English)") if has_clc else (
+            ("en_co", "total_consistency"), "consistency with English")
+        panels = ((axes[0], ("accuracy", "acc"), "accuracy"), (axes[1], *second))
         for ax, metrics, title in panels:
             series: dict[str, list[tuple[float, float]]] = defaultdict(list)
             for r in mine:
@@ -219,6 +315,8 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
                     name = r[col["language"]] if r[col["language"]] not in ("-", "all") else r[col["task"]]
                     if r[col["metric"]] == "total_consistency":
                         name = "total consistency"
+                    elif r[col["metric"]] == "clc_overall":
+                        name = "overall CLC (en included)"
                     elif r[col["language"]] == "all":
                         name = "macro average"
                     value = r[col["value"]]
@@ -226,18 +324,14 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
                         series[name].append((r[col["step"]], value))
             for name, points in sorted(series.items()):
                 xs, ys = zip(*sorted(points))
-                style = {"color": "black", "linestyle": "--", "linewidth": 2} if name in ("total consistency",
-                                                                                      "macro average") else {}
-                ax.plot(xs, ys, marker="o", label=name, **style)
+                ax.plot(xs, ys, label=name, **{"marker": "o", **line_style(name)})  # one colour per language
             ax.set_title(f"{benchmark}: {title}")
             ax.set_xlabel("checkpoint (step)")
             ax.set_ylim(-0.02, 1.02)
-            if series:
-                ax.legend(fontsize=7, ncol=2)
-        fig.tight_layout()
+            legend_outside(ax, fontsize=7)
         path = out_dir / f"trace_{re.sub(r'[^A-Za-z0-9_-]+', '_', benchmark)}.png"
         tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp, dpi=100)
+        fig.savefig(tmp, dpi=100, bbox_inches="tight")
         plt.close(fig)
         tmp.replace(path)
         written.append(path)
@@ -265,7 +359,15 @@ def summarize(results: list[tuple[Checkpoint, Run]], out_dir: Path, *, n_resampl
     return summary
 
 
+ANALYSES = {"frequency": "frequency_main", "similarity": "similarity_main"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ANALYSES:  # xlfact trace frequency|similarity ...: the analyses of a finished trace
+        from xlfact.analysis.tracing import cli
+
+        return getattr(cli, ANALYSES[argv[0]])(argv[1:])
     parser = argparse.ArgumentParser(
         prog="xlfact trace",
         description="Evaluate a series of checkpoints (hub revisions or local folders) with lm-eval and trace "
@@ -273,12 +375,18 @@ def main(argv: list[str] | None = None) -> int:
         "checkpoints/<label>/ (lm-eval results and samples per checkpoint; finished ones are skipped on re-run), "
         "trace.csv (checkpoint, step, benchmark, task, language, metric, value, 95%% CI, n), first_learned.csv "
         "(per fact and language: first checkpoint correct, checkpoint from which it stays correct), "
-        "trace_<benchmark>.png and trace.json.",
+        "trace_<benchmark>.png and trace.json. Analyses of a finished trace: 'xlfact trace frequency --help' "
+        "(recall vs fact frequency, threshold classifier, cross-lingual transfer) and 'xlfact trace similarity "
+        "--help' (representation similarity with English per layer).",
     )
     parser.add_argument("--model", default="hf", help="lm-eval model type (default hf)")
     parser.add_argument("--model_args", default="", help="lm-eval model args, e.g. pretrained=allenai/OLMo-2-0425-1B")
-    parser.add_argument("--revisions", default="", help="comma-separated hub revisions, in training order")
-    parser.add_argument("--checkpoints", nargs="*", default=[], help="local checkpoint folders, in training order")
+    parser.add_argument("--revisions", default="",
+                        help="comma-separated hub revisions, in training order; START:END[:EVERY] (e.g. "
+                        "step1000:step50000:5000) selects the repository's branches by step(N), via the hub")
+    parser.add_argument("--checkpoints", nargs="*", default=[],
+                        help="local checkpoint folders, in training order; a folder of checkpoints "
+                        "(xlfact train with training.save_every) is read in step order")
     parser.add_argument("--tasks", required=True, help="comma-separated lm-eval tasks or groups")
     parser.add_argument("--output_path", required=True, help="folder for everything the trace writes")
     parser.add_argument("--limit", type=float, default=None, help="lm-eval --limit")

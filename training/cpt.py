@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.jsonl import read_jsonl
-from xlfact.training import model_io
+from xlfact.training import arguments, model_io
 from xlfact.training.config import RecipeError, require, section
 
 log = logging.getLogger(__name__)
@@ -91,23 +91,26 @@ def build_dataset(rows: list[dict[str, Any]], tokenizer, packing: dict[str, Any]
                               "seed": seed})
 
 
+def training_arguments(config: dict[str, Any]):
+    """The ``TrainingArguments`` of a CPT recipe (built before anything is loaded)."""
+    from transformers import TrainingArguments
+
+    return arguments.build(TrainingArguments, config)
+
+
 def run(config: dict[str, Any]) -> dict[str, Any]:
     """Continued pretraining on the packed parallel corpus; writes the run folder, returns the final metrics."""
-    from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments, set_seed
+    from transformers import DataCollatorForLanguageModeling, Trainer, set_seed
 
     seed = int(config.get("seed", 0))
     set_seed(seed)
+    args = training_arguments(config)
     data = section(config, "data")
     corpus = require(data, "corpus", f"{config['_source']} data", "a JSONL file of {doc_id, texts: {lang: text}}")
     rows = read_parallel_corpus(corpus, data.get("languages"))
     tokenizer = model_io.load_tokenizer(config["model"])
     dataset = build_dataset(rows, tokenizer, section(config, "packing"), seed)
     model = model_io.apply_lora(model_io.load_model(config["model"]), config.get("lora"))
-    args = TrainingArguments(**{
-        "output_dir": model_io.trainer_output_dir(config), "seed": seed, "report_to": "none",
-        "save_strategy": "no", "logging_steps": 10,
-        **{k: v for k, v in section(config, "training").items() if k != "output_dir"},
-    })
     trainer = Trainer(model=model, args=args, train_dataset=dataset.remove_columns(["doc_id"]),
                       data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
     before = trainer.evaluate(eval_dataset=dataset.remove_columns(["doc_id"]))["eval_loss"]

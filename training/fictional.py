@@ -27,7 +27,7 @@ from typing import Any
 
 from xlfact.jsonl import read_jsonl
 from xlfact.tasks.clika.prompts import FICTIONAL_TEMPLATES, render_fictional_prompt
-from xlfact.training import model_io
+from xlfact.training import arguments, model_io
 from xlfact.training.config import RecipeError, section
 
 log = logging.getLogger(__name__)
@@ -88,14 +88,22 @@ def read_pairs(path: Path, lang: str, direction: str, template: str) -> tuple[li
     return pairs, counts
 
 
+def training_arguments(config: dict[str, Any]):
+    """The ``trl.SFTConfig`` of a fictional-tuning recipe (built before anything is loaded)."""
+    from trl import SFTConfig
+
+    return arguments.build(SFTConfig, config, {"completion_only_loss": True})
+
+
 def run(config: dict[str, Any]) -> dict[str, Any]:
     """Tune on one target language's fictional data with TRL's SFTTrainer; writes the run folder."""
     import datasets
     from transformers import set_seed
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
 
     seed = int(config.get("seed", 0))
     set_seed(seed)
+    args = training_arguments(config)
     fict = section(config, "fictional")
     data = section(config, "data")
     lang = fict.get("lang")
@@ -110,11 +118,6 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
         pairs = [pairs[int(i * step)] for i in range(int(data["max_rows"]))]
     dataset = datasets.Dataset.from_list(pairs)
     tokenizer = model_io.load_tokenizer(config["model"])
-    args = SFTConfig(**{
-        "output_dir": model_io.trainer_output_dir(config), "seed": seed, "report_to": "none",
-        "save_strategy": "no", "logging_steps": 10, "completion_only_loss": True,
-        **{k: v for k, v in section(config, "training").items() if k != "output_dir"},
-    })
     trainer = SFTTrainer(model=model_io.load_model(config["model"]), args=args, train_dataset=dataset,
                          processing_class=tokenizer, peft_config=model_io.lora_config(config.get("lora")))
     result = trainer.train()

@@ -21,7 +21,7 @@ import math
 import os
 from typing import Any
 
-from xlfact.training import model_io
+from xlfact.training import arguments, model_io
 from xlfact.training.config import RecipeError, section
 from xlfact.training.data import PROMPT_STYLES, ParallelFacts, generation_prompt, load_parallel_facts
 from xlfact.training.rewards import AllLanguagesReward
@@ -68,27 +68,30 @@ def check_generation_batch(args, n_languages: int, n_rows: int) -> int:
     return per_process
 
 
-def run(config: dict[str, Any]) -> dict[str, Any]:
-    """Train with multilingual GRPO and write the run folder; returns the final metrics."""
-    from transformers import set_seed
-    from trl import GRPOConfig, GRPOTrainer
+def training_arguments(config: dict[str, Any]):
+    """The ``trl.GRPOConfig`` of a GRPO recipe (built before anything is loaded)."""
+    from trl import GRPOConfig
 
-    seed = int(config.get("seed", 0))
-    set_seed(seed)
-    reward_cfg = section(config, "reward")
     training = section(config, "training")
     for key, value in FORCED.items():
         if key in training and training[key] != value:
             raise RecipeError(f"training.{key}={training[key]!r} breaks the fact-major order; it must be {value!r}")
+    return arguments.build(GRPOConfig, config, DEFAULTS, FORCED)
+
+
+def run(config: dict[str, Any]) -> dict[str, Any]:
+    """Train with multilingual GRPO and write the run folder; returns the final metrics."""
+    from transformers import set_seed
+    from trl import GRPOTrainer
+
+    seed = int(config.get("seed", 0))
+    set_seed(seed)
+    reward_cfg = section(config, "reward")
+    args = training_arguments(config)
     facts = load_parallel_facts(section(config, "data"), f"{config['_source']} data")
     dataset = build_dataset(facts, reward_cfg.get("prompt_style", "english_scaffold"))
     tokenizer = model_io.load_tokenizer(config["model"])
     tokenizer.padding_side = "left"
-    args = GRPOConfig(**{
-        **DEFAULTS, "output_dir": model_io.trainer_output_dir(config), "seed": seed, "report_to": "none",
-        "save_strategy": "no", "logging_steps": 10,
-        **{k: v for k, v in training.items() if k != "output_dir"}, **FORCED,
-    })
     check_generation_batch(args, len(facts.languages), len(dataset))
     reward = AllLanguagesReward(facts.languages, reward_cfg.get("log_path"))
     trainer = GRPOTrainer(

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from xlfact.evaluators.multiple_choice import split_like_lm_eval
-from xlfact.training import model_io
+from xlfact.training import arguments, model_io
 from xlfact.training.config import RecipeError, section
 from xlfact.training.data import OPTION_LETTERS, ParallelFacts, cloze_prompt, load_parallel_facts, mcq_prompt
 
@@ -239,9 +239,17 @@ def measure(model, dataset, collator, prompt_format: str, letter_ids: list[int] 
     return {"ce": ce_sum / count, "consistency_kl": kl_sum / count, "option_accuracy": correct / count}
 
 
+def training_arguments(config: dict[str, Any]):
+    """The ``TrainingArguments`` of an SFT recipe (built before anything is loaded)."""
+    from transformers import TrainingArguments
+
+    # the collator needs the fact/language/slot columns
+    return arguments.build(TrainingArguments, config, forced={"remove_unused_columns": False})
+
+
 def run(config: dict[str, Any]) -> dict[str, Any]:
     """Train with the SFT-with-consistency recipe and write the run folder; returns the final metrics."""
-    from transformers import TrainingArguments, set_seed
+    from transformers import set_seed
 
     seed = int(config.get("seed", 0))
     set_seed(seed)
@@ -251,6 +259,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     prompt_format = cons.get("prompt_format", "mcq")
     if direction not in KL_DIRECTIONS:
         raise RecipeError(f"consistency.kl_direction {direction!r}: expected one of {KL_DIRECTIONS}")
+    args = training_arguments(config)
     data_cfg = section(config, "data")
     facts = load_parallel_facts(data_cfg, f"{config['_source']} data")
     tokenizer = model_io.load_tokenizer(config["model"])
@@ -260,12 +269,6 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     model = model_io.apply_lora(model_io.load_model(config["model"]), config.get("lora"))
 
     before = measure(model, dataset, collator, prompt_format, letter_ids, direction)
-    args = TrainingArguments(**{
-        "output_dir": model_io.trainer_output_dir(config), "seed": seed, "report_to": "none",
-        "save_strategy": "no", "logging_steps": 10,
-        **{k: v for k, v in section(config, "training").items() if k != "output_dir"},
-        "remove_unused_columns": False,  # the collator needs the fact/language/slot columns
-    })
     trainer = _trainer_class()(
         model=model, args=args, train_dataset=dataset, data_collator=collator, consistency_lambda=lam,
         kl_direction=direction, prompt_format=prompt_format, letter_ids=letter_ids,

@@ -1,0 +1,103 @@
+"""``xlfact trace frequency`` and ``xlfact trace similarity``: the analyses of a finished trace."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from xlfact.analysis.tracing import TracingInputError
+from xlfact.atomic import write_json_atomic
+
+
+def frequency_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="xlfact trace frequency",
+        description="Recall against fact frequency per checkpoint, as Liu et al. (2025) analyse it: P(correct | "
+        "frequency) in 29 log bins (pooled and per language), the per-language frequency-threshold classifier, and "
+        "the cross-lingual attribution of facts recalled although rare. Reads --records (an 'xlfact trace' output "
+        "folder with klar_trace tasks, or a JSONL of {checkpoint, lang, relation, index, correct} rows) and "
+        "--frequencies (MFT's {lang: {relation: [{subject, object, index, frequency}]}}, e.g. from 'xlfact "
+        "frequency'); writes --out (JSON; per checkpoint under checkpoints.<name>) and, with --plots, figures.",
+    )
+    parser.add_argument("--records", required=True)
+    parser.add_argument("--frequencies", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--plots", default=None, help="folder for recall_vs_frequency.png and transfer_share.png")
+    parser.add_argument("--mft-strict-languages", action="store_true",
+                        help="every language and fact of the frequency file, unasked ones counted incorrect (MFT)")
+    args = parser.parse_args(argv)
+    from xlfact.analysis.tracing.analyses import analyse
+    from xlfact.analysis.tracing.frequencies import read_frequencies
+    from xlfact.analysis.tracing.records import read_records
+
+    try:
+        table = read_frequencies(args.frequencies)
+        checkpoints = read_records(args.records)
+        result = analyse(table, checkpoints, strict=args.mft_strict_languages)
+    except TracingInputError as err:
+        print(f"xlfact trace frequency: {err}", file=sys.stderr)
+        return 2
+    write_json_atomic(args.out, result)
+    written = []
+    if args.plots:
+        from xlfact.analysis.tracing.plots import plot_analysis
+
+        written = plot_analysis(result, Path(args.plots))
+    last = result["checkpoints"][result["order"][-1]]
+    print(f"{len(result['order'])} checkpoints; final {result['order'][-1]}: overall acc "
+          f"{last['recall']['overall_acc']:.3f}, CLC {last['clc']['overall']:.3f}; wrote {args.out}"
+          + (f", {', '.join(map(str, written))}" if written else ""))
+    return 0
+
+
+def similarity_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="xlfact trace similarity",
+        description="Per checkpoint and layer, the mean cosine (clipped to [0, 1]) of each language's last-token "
+        "hidden state of the parallel fact sentences with English's, per fact class (fn/tp/tn/fp/all from the final "
+        "checkpoint's classifier in --analysis, identical-object facts removed). Writes --out JSON "
+        "{checkpoints: {name: {lang: {class: {layer: value}}}}}.",
+    )
+    parser.add_argument("--checkpoints", nargs="+", required=True, help="checkpoint folders (or folders of them)")
+    parser.add_argument("--analysis", required=True, help="the JSON written by 'xlfact trace frequency'")
+    parser.add_argument("--frequencies", required=True)
+    parser.add_argument("--klar-dir", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args(argv)
+    from xlfact.analysis.tracing.frequencies import read_frequencies
+    from xlfact.analysis.tracing.similarity import class_members, fact_lines, last_token_states, similarity_by_class
+    from xlfact.leaderboard.trace import checkpoint_folders
+
+    try:
+        table = read_frequencies(args.frequencies)
+        analysis = json.loads(Path(args.analysis).read_text(encoding="utf-8"))
+        final = analysis["checkpoints"][analysis["order"][-1]]
+        classifier = final["threshold_classifier"]
+        identical = analysis.get("identical_object_indices", {})
+        langs = [lang for lang in classifier if lang in table.languages]
+        lines = {lang: fact_lines(table, lang, args.klar_dir) for lang in langs}
+        folders = [f for path in args.checkpoints for f in checkpoint_folders(path)]
+    except (TracingInputError, FileNotFoundError, KeyError, json.JSONDecodeError) as err:
+        print(f"xlfact trace similarity: {err}", file=sys.stderr)
+        return 2
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    members = {lang: class_members(classifier[lang], identical.get(lang, [])) for lang in langs}
+    out: dict = {"classes_from": analysis["order"][-1], "checkpoints": {}}
+    for folder in folders:
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "right"
+        model = AutoModelForCausalLM.from_pretrained(folder).eval()
+        states, position = {}, {}
+        for lang in langs:
+            ids = list(lines[lang])
+            states[lang] = last_token_states(model, tokenizer, [lines[lang][i] for i in ids], args.batch_size)
+            position[lang] = {i: k for k, i in enumerate(ids)}
+        out["checkpoints"][folder.name] = similarity_by_class(states, position, members)
+        write_json_atomic(args.out, out)
+    print(f"{len(folders)} checkpoints, {len(langs)} languages; wrote {args.out}")
+    return 0
