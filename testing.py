@@ -85,3 +85,11 @@ def offline_environment() -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "TOKENIZERS_PARALLELISM": "false",
     }
+
+
+def spaced_cjk(text: str) -> str:
+    """Tokenizer training text with CJK characters set apart, so that a tiny BPE tokenizer trained on whole sentences
+    never learns a merge across a cloze's ``[BLANK]`` boundary (which would leave a continuation with no tokens)."""
+    import re
+
+    return re.sub(r"([\u3040-\u30ff\u4e00-\u9fff])", r" \1 ", text)

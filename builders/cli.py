@@ -11,8 +11,9 @@ from typing import Any
 
 from xlfact.atomic import write_json_atomic, write_text_atomic
 from xlfact.builders.adaxeval.corpus import BuildError, read_corpus
-from xlfact.builders.adaxeval.llm import CachedClient, HFClient, LLMClient, OpenAIClient
+from xlfact.builders.adaxeval.llm import CachedClient, HFClient, LLMClient, OpenAIClient, ScriptedClient
 from xlfact.builders.adaxeval.pipeline import Builder, Settings
+from xlfact.builders.adaxeval.scripted import AnswerKey
 
 
 def make_client(args: argparse.Namespace, model: str) -> LLMClient:
@@ -21,7 +22,9 @@ def make_client(args: argparse.Namespace, model: str) -> LLMClient:
             raise BuildError("--llm openai needs --base_url (e.g. http://127.0.0.1:8000/v1 for `vllm serve`)")
         return OpenAIClient(args.base_url, model, api_key=os.environ.get(args.api_key_env) or None,
                             timeout=args.timeout, concurrency=args.concurrency)
-    return HFClient(model, device=args.device)
+    if args.llm == "answer_key":
+        return ScriptedClient(AnswerKey(model), name=f"answer_key:{Path(model).name}")
+    return HFClient(model, device=args.device, structured=not args.hf_free_text)
 
 
 def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: list[LLMClient], settings: Settings,
@@ -70,8 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--name", default="adaxeval", help="task/group name prefix (default adaxeval)")
-    parser.add_argument("--llm", choices=["openai", "hf"], required=True,
-                        help="openai: any OpenAI-compatible endpoint (--base_url); hf: a local model folder or hub id")
+    parser.add_argument("--llm", choices=["openai", "hf", "answer_key"], required=True,
+                        help="openai: any OpenAI-compatible endpoint (--base_url); hf: a local model folder or hub id; "
+                        "answer_key: a JSONL answer key given as --model (dry runs without a model)")
     parser.add_argument("--model", required=True, help="generator model (endpoint model name, or HF path)")
     parser.add_argument("--judge_models", default="", help="comma-separated judge models (default: --model)")
     parser.add_argument("--judges", type=int, default=3, help="judges when --judge_models is not given: the "
@@ -88,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="parallel requests to the endpoint")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per endpoint request")
     parser.add_argument("--device", default="cpu", help="device of an --llm hf model")
+    parser.add_argument("--hf_free_text", action="store_true",
+                        help="--llm hf: free generation instead of schema-guided JSON (see builders/README.md)")
     parser.add_argument("--max_tokens", type=int, default=512)
     parser.add_argument("--max_docs", type=int, default=None, help="use only the first N documents")
     parser.add_argument("--cache", default=None, help="LLM answer cache (default OUT/cache)")

@@ -9,8 +9,12 @@ Output folder (``lm_eval --include_path OUT --tasks NAME``):
 
 * one task per (split, source language, question language): ``NAME_<split>_<src>2<lang>``; its cross-lingual
   "benchmark" is ``NAME_<split>_from_<src>``, so items with the same ``fact_id`` in several languages are parallel and
-  get total consistency, RankC and en-CO;
-* groups ``NAME_<split>_<lang>`` (every source, asked in ``lang``), ``NAME_<split>`` and ``NAME``;
+  get total consistency, RankC and en-CO (every task reports them, as lm-eval needs an aggregation for each value a
+  task returns; for a benchmark asked in one language only they reduce to its accuracy, and the README and
+  ``task_summary.json`` list which benchmarks are parallel). Rows without a source language give
+  ``NAME_<split>_<lang>`` tasks in one benchmark ``NAME_<split>`` per split;
+* groups ``NAME_<split>_<lang>`` (every source, asked in ``lang``; only when sources are known), ``NAME_<split>`` and
+  ``NAME``;
 * ``data/<task>.jsonl`` (rendered rows), ``utils.py``, ``_NAME_template_yaml`` and a ``README.md`` listing them.
 
 Prompts: a memorization (cloze) item is scored as in mlda-eval: the context is the text before ``[BLANK]`` and each
@@ -50,7 +54,7 @@ def _from_mlda(row: dict[str, Any], language: str | None, split: str | None) -> 
         raise ValueError("mlda-eval rows carry no language/split: name the file <lang>_knowledge_<split>.jsonl or "
                          "pass --language and --split")
     return {"id": f"{row.get('id')}|{split}|{language}", "fact_id": str(row.get("id")),
-            "doc_id": str(meta.get("docid", "")), "language": language, "source_language": language, "split": split,
+            "doc_id": str(meta.get("docid", "")), "language": language, "source_language": "", "split": split,
             "question": row.get("question"), "options": row.get("options"), "answer_idx": row.get("answer_idx"),
             "sentence": meta.get("sentence", "") or "", "triple": meta.get("triple")}
 
@@ -93,6 +97,15 @@ def render(item: Item) -> tuple[str, list[str]]:
 
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text)
+
+
+def task_name(name: str, split: str, src: str, lang: str) -> str:
+    return f"{name}_{_safe(split)}_{_safe(src)}2{_safe(lang)}" if src else f"{name}_{_safe(split)}_{_safe(lang)}"
+
+
+def benchmark_name(name: str, split: str, src: str) -> str:
+    """The family of parallel tasks whose items share ``fact_id`` across languages (cross-lingual metrics)."""
+    return f"{name}_{_safe(split)}_from_{_safe(src)}" if src else f"{name}_{_safe(split)}"
 
 
 def _metric_lines(names: tuple[str, ...], cross: bool) -> list[str]:
@@ -155,13 +168,12 @@ def write_task_folder(items: list[Item], name: str, out: str | Path) -> dict[str
     (tmp / template).write_text(HEADER + "\n".join([
         "class: !function utils.McqTask", "custom_dataset: !function utils.load_dataset",
         "output_type: multiple_choice", "test_split: test", "doc_to_text: context", "doc_to_choice: choices",
-        "doc_to_target: gold", 'target_delimiter: ""', *_metric_lines(PER_ITEM, False)]) + "\n", encoding="utf-8")
+        "doc_to_target: gold", 'target_delimiter: ""', *_metric_lines(PER_ITEM, True)]) + "\n", encoding="utf-8")
     tasks, groups = [], {}
     per_lang: dict[tuple[str, str], list[str]] = defaultdict(list)
+    by_split: dict[str, list[str]] = defaultdict(list)
     for (split, src, lang), rows in sorted(by_task.items()):
-        task = f"{name}_{_safe(split)}_{_safe(src)}2{_safe(lang)}"
-        benchmark = f"{name}_{_safe(split)}_from_{_safe(src)}"
-        cross = (split, src) in parallel
+        task, benchmark = task_name(name, split, src, lang), benchmark_name(name, split, src)
         data_name = f"data/{task}.jsonl"
         with (tmp / data_name).open("w", encoding="utf-8") as handle:
             for item in rows:
@@ -172,19 +184,18 @@ def write_task_folder(items: list[Item], name: str, out: str | Path) -> dict[str
                     "options": item.options, "doc_id": item.doc_id}, ensure_ascii=False) + "\n")
         lines = [HEADER.rstrip(), f"include: {template}", f"task: {task}", "dataset_kwargs:",
                  f"  xlfact_data: {data_name}"]
-        if cross:
-            lines += _metric_lines(PER_ITEM, True)
         lines += ["metadata:", "  version: 1.0", f"  xlfact_benchmark: {benchmark}", "  xlfact_item_key: fact_id",
                   f"  xlfact_lang: {lang}"]
         (tmp / f"{task}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         tasks.append(task)
-        per_lang[(split, lang)].append(task)
-    splits = sorted({s for s, _ in per_lang})
+        if src:
+            per_lang[(split, lang)].append(task)
+        by_split[split].append(task)
     any_cross = bool(parallel)
     for (split, lang), members in sorted(per_lang.items()):
         groups[f"{name}_{_safe(split)}_{_safe(lang)}"] = members
-    for split in splits:
-        groups[f"{name}_{_safe(split)}"] = [t for (s, _), ms in sorted(per_lang.items()) if s == split for t in ms]
+    for split, members in sorted(by_split.items()):
+        groups[f"{name}_{_safe(split)}"] = members
     groups[name] = list(tasks)
     for group, members in groups.items():
         if group in tasks:
@@ -197,7 +208,7 @@ def write_task_folder(items: list[Item], name: str, out: str | Path) -> dict[str
               "| task | split | source language | question language | items | cross-lingual |",
               "|---|---|---|---|---|---|"]
     for (split, src, lang), rows in sorted(by_task.items()):
-        readme.append(f"| {name}_{_safe(split)}_{_safe(src)}2{_safe(lang)} | {split} | {src} | {lang} | {len(rows)} | "
+        readme.append(f"| {task_name(name, split, src, lang)} | {split} | {src or '-'} | {lang} | {len(rows)} | "
                       f"{'yes' if (split, src) in parallel else 'no'} |")
     readme += ["", "Groups: " + ", ".join(f"`{g}`" for g in groups)]
     (tmp / "README.md").write_text("\n".join(readme) + "\n", encoding="utf-8")
@@ -205,7 +216,7 @@ def write_task_folder(items: list[Item], name: str, out: str | Path) -> dict[str
         shutil.rmtree(out)
     tmp.rename(out)
     summary = {"folder": str(out), "tasks": tasks, "groups": list(groups), "items": len(items),
-               "parallel_benchmarks": sorted(f"{name}_{s}_from_{src}" for s, src in parallel)}
+               "parallel_benchmarks": sorted(benchmark_name(name, s, src) for s, src in parallel)}
     write_text_atomic(out / "task_summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 

@@ -27,6 +27,7 @@ class Request:
     temperature: float = 0.0
     seed: int = 0
     max_tokens: int = 512
+    schema: str = ""  # name of the expected answer's model in .schema (schema-guided local generation uses it)
 
     def chat(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages]
@@ -81,11 +82,12 @@ class OpenAIClient:
 
 
 class HFClient:
-    """A local Hugging Face causal LM with a chat template, greedy unless the request asks for a temperature."""
+    """A local Hugging Face causal LM with a chat template. ``structured`` (default): schema-guided generation
+    (:mod:`.structured`) fills the expected JSON; otherwise free generation, greedy unless a temperature is asked."""
 
     concurrency = 1
 
-    def __init__(self, path: str, *, device: str = "cpu", dtype: str = "float32") -> None:
+    def __init__(self, path: str, *, device: str = "cpu", dtype: str = "float32", structured: bool = True) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -93,12 +95,20 @@ class HFClient:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).to(device).eval()
         self.device = device
-        self.name = f"hf:{Path(path).name}"
+        self.name = f"hf:{Path(path).name}" + (":structured" if structured else "")
+        self.structured = structured
         self._lock = threading.Lock()
 
     def complete(self, request: Request) -> str:
         torch = self.torch
         prompt = self.tokenizer.apply_chat_template(request.chat(), add_generation_prompt=True, tokenize=False)
+        if self.structured and request.schema:
+            from xlfact.builders.adaxeval import schema
+            from xlfact.builders.adaxeval.structured import SchemaFiller
+
+            ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+            with self._lock:
+                return SchemaFiller(self.model, self.tokenizer).fill(ids, getattr(schema, request.schema))
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
         sample = request.temperature > 0
         with self._lock, torch.no_grad():

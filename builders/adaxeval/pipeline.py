@@ -17,6 +17,7 @@ Every dropped unit is written to ``drops.jsonl`` with its step, reason and detai
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from collections import Counter
@@ -110,6 +111,7 @@ class Builder:
 
         def one(job: tuple[Request, type[BaseModel]]) -> Outcome:
             request, model = job
+            request = dataclasses.replace(request, schema=model.__name__)
             try:
                 text = client.complete(request)
             except CallError as err:
@@ -154,6 +156,7 @@ class Builder:
         need = self.settings.min_votes or len(self.judges)
         judge_triples: dict[str, list[Triple]] = {f.fact_id: [] for f in candidates}
         failures: dict[str, Counter] = {f.fact_id: Counter() for f in candidates}
+        first_failure: dict[str, str] = {}
         for j, judge in enumerate(self.judges):
             jobs = [(self._request("fact_check", prompts.fact_check(f.doc.lang, f.sentence),
                                    {"sentence": f.sentence, "lang": f.doc.lang, "doc_id": f.doc.doc_id},
@@ -162,6 +165,7 @@ class Builder:
             for fact, outcome in zip(candidates, self._call_all(judge, jobs, step, f"1 facts (judge {j + 1})")):
                 if outcome.value is None:
                     failures[fact.fact_id][outcome.reason] += 1
+                    first_failure.setdefault(fact.fact_id, outcome.detail)
                     continue
                 if outcome.value.factuality:
                     fact.votes += 1
@@ -174,7 +178,8 @@ class Builder:
                 fact.triple = best_triple(fact.sentence, judge_triples[fact.fact_id])
                 kept.append(fact)
             elif sum(failed.values()) == len(self.judges):
-                self._drop(step, fact.fact_id, f"all_judges_failed:{failed.most_common(1)[0][0]}", fact.sentence)
+                self._drop(step, fact.fact_id, f"all_judges_failed:{failed.most_common(1)[0][0]}",
+                           f"{first_failure[fact.fact_id]} (sentence: {fact.sentence})")
             else:
                 detail = f"{fact.votes}/{len(self.judges)} judges voted factual, {need} needed"
                 if failed:

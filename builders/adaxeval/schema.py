@@ -183,7 +183,8 @@ class Item(BaseModel):
     """One row of a built dataset (``items.jsonl``) and of any MCQ JSONL that ``xlfact make-task`` reads.
 
     ``fact_id`` is the same for every language version of one fact (parallel items: option slots aligned), so the
-    cross-lingual metrics apply; ``source_language`` is the language of the document the fact came from.
+    cross-lingual metrics apply; ``source_language`` is the language of the document the fact came from (empty when
+    unknown, e.g. in mlda-eval's released files).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -209,6 +210,4 @@ class Item(BaseModel):
             raise ValueError(f"answer_idx {self.answer_idx} is outside 0..{len(self.options) - 1}")
         if self.split == "memorization" and self.question.count(BLANK) != 1:
             raise ValueError(f"a memorization question must contain {BLANK} exactly once")
-        if not self.source_language:
-            self.source_language = self.language
         return self
