@@ -2,12 +2,19 @@
 
 Each subcommand lives in the module that owns the work and exposes ``main(argv) -> int``; this file only dispatches,
 importing a module when its subcommand runs, so ``xlfact tasks-dir`` never pays for torch or lm-eval.
+
+Bad input ends the same way in every command: the :class:`xlfact.errors.XlfactError` (or missing file) behind the
+failure is printed as one line, ``xlfact <command>: <file> row <n>: <field> ...``, and the exit status is 2. With
+``--debug`` (anywhere on the command line) or ``XLFACT_DEBUG=1`` the traceback is shown instead.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+
+from xlfact.errors import EXIT_BAD_INPUT, find_xlfact_error, one_line
 
 # name -> (module, one-line help). The module's ``main(argv)`` parses its own flags and has its own ``--help``.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -20,6 +27,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("xlfact.leaderboard.compare", "release gate: significance-tested comparison against a baseline run"),
     "trace": ("xlfact.leaderboard.trace", "evaluate a series of checkpoints and plot knowledge over training"),
     "frequency": ("xlfact.analysis.tracing.counting", "count fact frequencies in a corpus with infini-gram"),
+    "analyze": ("xlfact.analysis.mechanistic.cli",
+                "mechanistic analyses: logit-lens | lape | lahis | failures | compare (PolyFact paper)"),
     "build": ("xlfact.builders.cli", "build a benchmark from your own corpus: adaxeval (LLM-made MCQ, four steps)"),
     "make-task": ("xlfact.builders.make_task", "turn a multiple-choice JSONL into an lm-eval task folder"),
 }
@@ -31,12 +40,74 @@ def _usage() -> str:
     width = max(len(name) for name in SUBCOMMANDS)
     lines = ["usage: xlfact <command> [options]", "", "commands:"]
     lines += [f"  {name.ljust(width)}  {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
-    lines += ["", "Run 'xlfact <command> --help' for a command's options."]
+    lines += ["", "Run 'xlfact <command> --help' for a command's options. Bad input: one line naming file, row and",
+              "field, exit status 2 (--debug: show the traceback)."]
     return "\n".join(lines)
+
+
+def parse_metadata(text: str | None) -> dict:
+    """``--metadata`` as every xlfact command takes it, in lm-eval's two forms: a JSON object
+    (``'{"data_dir": "/data"}'``) or ``key=value,key=value`` (values that parse as JSON numbers or booleans become
+    them, as in lm-eval)."""
+    import json
+
+    from xlfact.errors import UsageError
+
+    text = (text or "").strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise UsageError(f"--metadata: not valid JSON ({err.msg} at column {err.colno}); use a JSON object or "
+                             "key=value,key=value") from None
+        if not isinstance(value, dict):
+            raise UsageError("--metadata: expected a JSON object or key=value,key=value")
+        return value
+    out: dict = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--metadata: {part!r} is not key=value; use key=value,key=value or a JSON object")
+        try:
+            parsed = json.loads(value)
+            out[key.strip()] = parsed if isinstance(parsed, (int, float, bool)) or parsed is None else value
+        except json.JSONDecodeError:
+            out[key.strip()] = {"True": True, "False": False}.get(value, value)
+    return out
+
+
+def bad_input(err: BaseException) -> BaseException | None:
+    """The user-fixable error behind ``err`` (an XlfactError, or a file that is missing or unreadable), or None."""
+    found = find_xlfact_error(err)
+    if found is not None:
+        return found
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def run_command(name: str, entry, argv: list[str], *, debug: bool = False) -> int:
+    """Run one subcommand; bad input becomes one line on stderr and exit status 2 (the traceback with ``debug``)."""
+    try:
+        return int(entry(argv) or 0)
+    except Exception as err:  # noqa: BLE001 - sorted into bad input (exit 2) or re-raised
+        found = bad_input(err)
+        if found is None or debug:
+            raise
+        print(f"xlfact {name}: {one_line(found)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("XLFACT_DEBUG", "") not in {"", "0"}
+    argv = [a for a in argv if a != "--debug"]
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(_usage())
         return 0
@@ -51,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = importlib.import_module(SUBCOMMANDS[name][0])
     entry = getattr(module, ENTRY_POINTS.get(name, "main"))
-    result = entry(rest)
-    return int(result or 0)
+    return run_command(name, entry, rest, debug=debug)
 
 
 if __name__ == "__main__":

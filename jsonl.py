@@ -7,17 +7,32 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.errors import DataError
+
+
+def text_line_of(path: str | Path, offset: int) -> int:
+    """The 1-based line of byte ``offset`` in ``path`` (for decode errors reported by offset)."""
+    with Path(path).open("rb") as handle:
+        return handle.read(offset).count(b"\n") + 1
+
 
 def read_jsonl(
-    path: str | Path, *, error: type[Exception] = ValueError, unit: str = "row"
+    path: str | Path, *, error: type[Exception] = DataError, unit: str = "row"
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(number from 1, object)`` for every non-blank line of ``path``.
 
-    A line that is not valid JSON (a truncated file, most often) or not a JSON object raises ``error`` with
-    ``"<path> <unit> <number>: ..."``, so the caller's own error type and wording of "row"/"line" carry through.
+    A line that is not UTF-8, not valid JSON (a truncated file, most often) or not a JSON object raises ``error``
+    with ``"<path> <unit> <number>: ..."``, so the caller's own error type and wording of "row"/"line" carry through.
     """
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with Path(path).open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise error(
+                    f"{path} {unit} {number}: not UTF-8 (byte 0x{raw[err.start]:02x} at column {err.start + 1}); "
+                    "expected UTF-8 text"
+                ) from None
             if not line.strip():
                 continue
             try:

@@ -6,8 +6,13 @@ Same prompts, same data rules and same scorers as the lm-eval tasks:
   {question}\\nAnswer:`` + ``" " + option``; rows validated and gold resolved by :mod:`xlfact.tasks.polyfact.data`;
   ``acc`` = mean log-probability per option token (:mod:`xlfact.evaluators.multiple_choice`), with ``acc_sum``,
   ``acc_norm`` (per character) and ``acc_bytes`` beside it. LightEval's own per-token normalisation is not used: on
-  its transformers backend it counts padded continuation tokens (LightEval issue #1170). We count the tokens the
-  backend actually scored (its ``output_tokens`` without the ``-1`` padding).
+  its transformers backend it counts padded continuation tokens (LightEval issue #1170), and its ``output_tokens``
+  cannot be used either: the gather path slices the continuation rows twice (``[:num_choices][:len_choice]``), so a
+  document whose longest option is shorter than the number of options loses rows. We count option tokens as the
+  lm-eval path does (:func:`xlfact.evaluators.multiple_choice.continuation_token_counts`: ``context + option``
+  re-tokenised with the model's tokenizer), which is also how LightEval split them when it scored them. The tokenizer
+  is ``XLFACT_TOKENIZER`` when set, else the ``model_name`` (or ``tokenizer``) of the model arguments given to
+  ``python -m xlfact.lighteval_tasks``.
 * ``xlfact_global_mmlu:<lang>`` / ``xlfact_global_mmlu_lite:<lang>``: lm-eval's built-in Global-MMLU prompt
   (``{question}\\nA. ..\\nD. ..\\nAnswer:`` + ``" A"`` .. ``" D"``), the dataset the installed lm-eval's built-in task
   names, ``acc`` = highest summed log-likelihood (lm-eval's built-in rule).
@@ -39,7 +44,9 @@ are plain completions: run an instruct model with ``override_chat_template=False
 as lm-eval (no ``--apply_chat_template``) does.
 
 Offline: LightEval 0.13's registry imports modules that download at import time; ``python -m xlfact.lighteval_tasks
-<lighteval arguments>`` applies :mod:`xlfact.tasks.lighteval_compat` and then runs LightEval's own CLI.
+<lighteval arguments>`` applies :mod:`xlfact.tasks.lighteval_compat` and then runs LightEval's own CLI. Importing
+this module patches nothing: only that entry point (or a caller that starts LightEval itself, by calling
+``lighteval_compat.apply()``) applies the fixes.
 """
 
 from __future__ import annotations
@@ -47,36 +54,38 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from xlfact.tasks.lighteval_compat import apply as _apply_compat
+import numpy as np
+from lighteval.metrics.metrics_sample import SampleLevelComputation
+from lighteval.metrics.utils.metric_utils import SampleLevelMetricGrouping
+from lighteval.tasks.lighteval_task import LightevalTask, LightevalTaskConfig
+from lighteval.tasks.requests import Doc, SamplingMethod
 
-_apply_compat()
-
-import numpy as np  # noqa: E402
-from lighteval.metrics.metrics_sample import SampleLevelComputation  # noqa: E402
-from lighteval.metrics.utils.metric_utils import SampleLevelMetricGrouping  # noqa: E402
-from lighteval.tasks.lighteval_task import LightevalTask, LightevalTaskConfig  # noqa: E402
-from lighteval.tasks.requests import Doc, SamplingMethod  # noqa: E402
-
-from xlfact.evaluators.clika import LANGUAGES as CLIKA_LANGUAGES  # noqa: E402
-from xlfact.evaluators.clika import TASKS as CLIKA_TASKS  # noqa: E402
-from xlfact.evaluators.clika import argmax_letter, rescaled_accuracy  # noqa: E402
-from xlfact.evaluators.consistency import argmax_first  # noqa: E402
-from xlfact.evaluators.klar import BENCHMARK as KLAR_BENCHMARK  # noqa: E402
-from xlfact.evaluators.klar import LANGUAGES as KLAR_LANGUAGES  # noqa: E402
-from xlfact.evaluators.matching import answer_matches  # noqa: E402
-from xlfact.evaluators.multiple_choice import METRIC_OF_RULE, accuracy_by_rule, option_scores  # noqa: E402
-from xlfact.tasks.clika.data import CLIKA_DIR_ENV  # noqa: E402
-from xlfact.tasks.clika.utils import load_multiple_choice  # noqa: E402
-from xlfact.tasks.crosslingual import make_record  # noqa: E402
-from xlfact.tasks.global_mmlu.data import DIR_ENVS, LETTERS, LITE_LANGUAGES  # noqa: E402
-from xlfact.tasks.global_mmlu.data import LANGUAGES as GMMLU_LANGUAGES  # noqa: E402
-from xlfact.tasks.global_mmlu.data import validate_row as validate_gmmlu_row  # noqa: E402
-from xlfact.tasks.klar.data import KLAR_DIR_ENV  # noqa: E402
-from xlfact.tasks.klar.utils import first_line, load_klar  # noqa: E402
-from xlfact.tasks.per_token import align_slots  # noqa: E402
-from xlfact.tasks.polyfact.data import (  # noqa: E402
+from xlfact.evaluators.clika import LANGUAGES as CLIKA_LANGUAGES
+from xlfact.evaluators.clika import TASKS as CLIKA_TASKS
+from xlfact.evaluators.clika import argmax_letter, rescaled_accuracy
+from xlfact.evaluators.consistency import argmax_first
+from xlfact.evaluators.klar import BENCHMARK as KLAR_BENCHMARK
+from xlfact.evaluators.klar import LANGUAGES as KLAR_LANGUAGES
+from xlfact.evaluators.matching import answer_matches
+from xlfact.evaluators.multiple_choice import (
+    METRIC_OF_RULE,
+    accuracy_by_rule,
+    continuation_token_counts,
+    option_scores,
+)
+from xlfact.tasks.clika.data import CLIKA_DIR_ENV
+from xlfact.tasks.clika.utils import load_multiple_choice
+from xlfact.tasks.crosslingual import make_record
+from xlfact.tasks.global_mmlu.data import DIR_ENVS, LETTERS, LITE_LANGUAGES
+from xlfact.tasks.global_mmlu.data import LANGUAGES as GMMLU_LANGUAGES
+from xlfact.tasks.global_mmlu.data import validate_row as validate_gmmlu_row
+from xlfact.tasks.klar.data import KLAR_DIR_ENV
+from xlfact.tasks.klar.utils import first_line, load_klar
+from xlfact.tasks.per_token import align_slots
+from xlfact.tasks.polyfact.data import (
     CLEAN_EXCLUDED_PROPERTIES,
     DATA_DIR_ENV,
     HUB_DATASETS,
@@ -84,9 +93,30 @@ from xlfact.tasks.polyfact.data import (  # noqa: E402
     fact_property,
     validate_row,
 )
+from xlfact.tasks.polyfact.spec import PROMPT as POLYFACT_SPEC_PROMPT
 
-POLYFACT_PROMPT = "Question: {question}\nAnswer:"  # tasks/polyfact/_polyfact_template_yaml doc_to_text
+POLYFACT_PROMPT = POLYFACT_SPEC_PROMPT  # tasks/polyfact/_polyfact_template_yaml doc_to_text
 GLOBAL_MMLU_PROMPT = "{question}\nA. {option_a}\nB. {option_b}\nC. {option_c}\nD. {option_d}\nAnswer:"  # built-in
+
+
+TOKENIZER_ENV = "XLFACT_TOKENIZER"
+
+
+@lru_cache(maxsize=4)
+def _tokenizer(name: str) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(name)
+
+
+def option_token_counts(doc: Doc, model_response: Any) -> list[int]:
+    """Tokens of each option as lm-eval scores them: ``query + option`` re-tokenised with the model's tokenizer
+    (``XLFACT_TOKENIZER``). Without one, the rows LightEval returned (:func:`scored_token_counts`), which its
+    transformers backend gets wrong for short options; that error then says how to name the tokenizer."""
+    name = os.environ.get(TOKENIZER_ENV)
+    if name:
+        return continuation_token_counts(_tokenizer(name), [(doc.query, choice) for choice in doc.choices])
+    return scored_token_counts(model_response.output_tokens, len(doc.choices))
 
 
 def scored_token_counts(output_tokens: Any, n_choices: int) -> list[int]:
@@ -95,7 +125,8 @@ def scored_token_counts(output_tokens: Any, n_choices: int) -> list[int]:
         raise ValueError(
             "per-token scoring needs the continuation tokens the backend scored (ModelResponse.output_tokens, one row "
             f"per option); got {None if output_tokens is None else len(output_tokens)} rows for {n_choices} options. "
-            "Use LightEval's transformers backend."
+            f"Run through `python -m xlfact.lighteval_tasks` or set {TOKENIZER_ENV}=<model or tokenizer path> so "
+            "that option tokens are counted with the model's tokenizer."
         )
     return [int(sum(1 for t in (row.tolist() if hasattr(row, "tolist") else row) if int(t) != -1))
             for row in output_tokens]
@@ -107,7 +138,7 @@ class MultipleChoiceRules(SampleLevelComputation):
     def compute(self, doc: Doc, model_response: Any, **kwargs: Any) -> dict[str, float]:
         options = doc.specific["options"]
         lls = [float(x) for x in model_response.logprobs]
-        counts = scored_token_counts(model_response.output_tokens, len(options))
+        counts = option_token_counts(doc, model_response)
         return accuracy_by_rule(option_scores(lls, counts, options), int(doc.gold_index))
 
 
@@ -368,7 +399,7 @@ def record_of_detail(task: str, doc: Doc, model_response: Any) -> dict[str, Any]
     lls = [float(x) for x in model_response.logprobs]
     options = doc.specific["options"]
     if base.startswith("polyfact"):
-        counts = scored_token_counts(model_response.output_tokens, len(options))
+        counts = option_token_counts(doc, model_response)
         scores = option_scores(lls, counts, options)["per_token"]
     else:
         counts, scores = [], lls
@@ -386,13 +417,30 @@ def records_from_details(details: dict[str, Iterable[Any]]) -> list[dict[str, An
 TASKS_TABLE: list[LightevalTaskConfig] = [*polyfact_tasks(), *global_mmlu_tasks(), *klar_tasks(), *clika_tasks()]
 
 
+def tokenizer_from_model_args(argv: list[str]) -> str | None:
+    """The tokenizer named by LightEval's model arguments (``tokenizer=`` or ``model_name=``), if given inline."""
+    for arg in argv:
+        if "model_name=" not in arg:
+            continue
+        fields = dict(part.split("=", 1) for part in arg.split(",") if "=" in part)
+        return fields.get("tokenizer") or fields.get("model_name")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m xlfact.lighteval_tasks ARGS``: LightEval's CLI (``lighteval ARGS``) after the offline fixes."""
+    """``python -m xlfact.lighteval_tasks ARGS``: LightEval's CLI (``lighteval ARGS``) after the offline fixes, with
+    the model's tokenizer named for the per-token rule."""
     import sys
 
+    from xlfact.tasks.lighteval_compat import apply
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not os.environ.get(TOKENIZER_ENV) and (name := tokenizer_from_model_args(argv)):
+        os.environ[TOKENIZER_ENV] = name
+    apply()
     from lighteval.__main__ import app
 
-    app(args=list(sys.argv[1:] if argv is None else argv), prog_name="lighteval")
+    app(args=argv, prog_name="lighteval")
     return 0
 
 

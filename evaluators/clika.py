@@ -416,11 +416,60 @@ def report_data(records_by_benchmark: Mapping[str, list[dict[str, Any]]], focus:
 
 
 def _pct(value: float) -> str:
-    return "-" if value is None or math.isnan(value) else f"{100 * value:.2f}"
+    from xlfact.leaderboard.formatting import percent
+
+    return percent(value, 2, missing="-")
 
 
 def _frac(value: float) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.4f}"
+    from xlfact.leaderboard.formatting import number
+
+    return number(value, missing="-", spec=".4f")
+
+
+def _ratio(value: float, english: float) -> float:
+    if value is None or english is None or math.isnan(value) or math.isnan(english) or english == 0:
+        return math.nan
+    return value / english
+
+
+def ratio_to_english(per_language: Mapping[str, float], lang: str) -> float:
+    """A language's figure divided by English's: the "(/en)" columns of the paper's tables (1 for English)."""
+    return _ratio(per_language.get(lang, math.nan), per_language.get(ENGLISH, math.nan))
+
+
+CHANGE_FIGURES = (("basic_ra", "Basic RA", _pct), ("factual_ra", "Factual RA", _pct),
+                  ("factual_en_co", "Factual en-CO", _frac))
+
+
+def change_after_tuning(tuned: Mapping[str, Any], foundation: Mapping[str, Any]) -> dict[str, Any]:
+    """Tuned model minus its foundation model, per protocol, figure and language (the paper's Tables 9-12).
+
+    Both arguments are :func:`report_data` outputs; a language or figure missing on either side is NaN."""
+    out: dict[str, Any] = {}
+    for protocol, scores in tuned.get("protocols", {}).items():
+        base = foundation.get("protocols", {}).get(protocol)
+        if base is None:
+            continue
+        langs = _ordered_languages([*scores["languages"], *base["languages"]])
+        out[protocol] = {key: {lang: scores[key].get(lang, math.nan) - base[key].get(lang, math.nan)
+                               for lang in langs} for key, _, _ in CHANGE_FIGURES}
+        out[protocol]["languages"] = langs
+    return out
+
+
+def change_section(change: Mapping[str, Any]) -> str:
+    """Markdown of :func:`change_after_tuning`: one table per protocol, RA in percentage points, en-CO as fractions."""
+    from xlfact.evaluators.report import format_table
+
+    blocks = []
+    for protocol, figures in change.items():
+        rows = [[lang, *[fmt(figures[key].get(lang, math.nan)) for key, _, fmt in CHANGE_FIGURES]]
+                for lang in figures["languages"]]
+        blocks.append(f"CLiKA change after instruction tuning ({protocol}; tuned minus foundation)\n")
+        blocks.append(format_table(rows, ["lang", *[f"Δ {title}" for _, title, _ in CHANGE_FIGURES]]))
+        blocks.append("")
+    return "\n".join(blocks).rstrip() + "\n"
 
 
 def report_section(records_by_benchmark: Mapping[str, list[dict[str, Any]]], focus: str = DEFAULT_FOCUS) -> str:
@@ -461,7 +510,8 @@ def report_section(records_by_benchmark: Mapping[str, list[dict[str, Any]]], foc
         blocks.append(format_table([row], summary_header))
         tasks = [t for t in TASKS if t in scores["accuracy"]]
         header = ["lang", *[f"acc {TASK_TITLES[t]}" for t in tasks], *[f"RA {TASK_TITLES[t]}" for t in tasks],
-                  "Basic RA", "Factual RA", *[f"en-CO {TASK_TITLES[t]}" for t in tasks], "Factual en-CO"]
+                  "Basic RA", "Basic RA (/en)", "Factual RA", "Factual RA (/en)",
+                  *[f"en-CO {TASK_TITLES[t]}" for t in tasks], "Factual en-CO"]
         rows = []
         for lang in scores["languages"]:
             rows.append([
@@ -469,16 +519,21 @@ def report_section(records_by_benchmark: Mapping[str, list[dict[str, Any]]], foc
                 *[_pct(scores["accuracy"][t].get(lang, math.nan)) for t in tasks],
                 *[_pct(scores["ra"][t].get(lang, math.nan)) for t in tasks],
                 _pct(scores["basic_ra"].get(lang, math.nan)),
+                _frac(ratio_to_english(scores["basic_ra"], lang)),
                 _pct(scores["factual_ra"].get(lang, math.nan)),
+                _frac(ratio_to_english(scores["factual_ra"], lang)),
                 *[_frac(scores["en_co"][t].get(lang, math.nan)) for t in tasks],
                 _frac(scores["factual_en_co"].get(lang, math.nan)),
             ])
+        en_basic, en_factual = scores["basic_ra"].get(ENGLISH, math.nan), scores["factual_ra"].get(ENGLISH, math.nan)
         rows.append([
             "others",
             *[_pct(others["accuracy"].get(t, math.nan)) for t in tasks],
             *[_pct(others["ra"].get(t, math.nan)) for t in tasks],
             _pct(others["basic_ra"]),
+            _frac(_ratio(others["basic_ra"], en_basic)),
             _pct(others["factual_ra"]),
+            _frac(_ratio(others["factual_ra"], en_factual)),
             *[_frac(others["en_co"].get(t, math.nan)) for t in tasks],
             _frac(others["factual_en_co"]),
         ])

@@ -3,7 +3,7 @@
 lm-eval's ``global_mmlu_full_<lang>_<subject>`` (Global-MMLU) and ``global_mmlu_<lang>_<category>`` (Global-MMLU-Lite)
 tasks are letter-choice multiple choice: the prompt lists the four options and the continuations are ``" A"`` ..
 ``" D"``. Their items are parallel across languages by ``sample_id``, so the shared cross-lingual metrics apply. The
-built-ins log no xlfact record; :func:`sample_record` (registered in :data:`xlfact.evaluators.samples.ADAPTERS`) builds
+built-ins log no xlfact record; :func:`sample_record` (registered in :data:`xlfact.evaluators.records.ADAPTERS`) builds
 one from what they do log:
 
 * ``item`` — the document's ``sample_id`` (e.g. ``astronomy/test/58``, the same in every language);
@@ -28,14 +28,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from xlfact.errors import RunError
 from xlfact.evaluators.consistency import argmax_first
+from xlfact.tasks.polyfact.spec import OPTION_LETTERS
 
-LETTERS = ("A", "B", "C", "D")
+LETTERS = OPTION_LETTERS
 TASK_RE = re.compile(r"^global_mmlu_(?:(?P<full>full)_)?(?P<lang>[a-z]{2,3})(?:_(?P<part>[a-z_]+))?$")
 BENCHMARK = {True: "global_mmlu", False: "global_mmlu_lite"}
 
 
-class GlobalMMLUSampleError(ValueError):
+class GlobalMMLUSampleError(RunError):
     """A logged Global-MMLU sample that cannot be turned into a record; the message names task, doc and field."""
 
 
@@ -121,13 +123,20 @@ def samples_from_option_scores(
     full: bool = False,
     date: str = "2000-01-01T00-00-00.000000",
 ) -> list[Path]:
-    """Write per-item option scores ``{sample_id: {lang: {scores[4], gold?|pred_idx+correct}}}`` as lm-eval samples.
+    """Write per-item option scores ``{sample_id: {lang: {scores[4], gold?|pred_idx+correct}}}`` as an lm-eval run.
 
     One ``samples_global_mmlu[_full]_<lang>_<date>.jsonl`` per language, each line shaped like lm-eval 0.4.13's log of
     a built-in Global-MMLU sample (``doc``, ``target``, ``arguments``, ``resps``, ``filtered_resps``, ``acc``). The gold
     slot is ``gold`` where given; the authors' files store only ``pred_idx`` and ``correct``, so it is ``pred_idx``
-    when correct and the next slot otherwise (any other slot gives the same figures).
+    when correct and the next slot otherwise (any other slot gives the same figures). Beside them goes the run's
+    ``results_<date>.json`` (task list, ``n-samples`` and lm-eval's task hashes), so the one reader of lm-eval output
+    folders (:mod:`xlfact.leaderboard.runs`) reads and checks the folder like any other run.
     """
+    import hashlib
+
+    def sha(value: Any) -> str:
+        return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     lines: dict[str, list[str]] = {}
@@ -158,11 +167,24 @@ def samples_from_option_scores(
                 "metrics": ["acc"],
                 "acc": float(argmax_first(scores) == gold),
             }
+            sample.update(doc_hash=sha(sample["doc"]), prompt_hash=sha(sample["arguments"]),
+                          target_hash=sha(sample["target"]))
             lines.setdefault(lang, []).append(json.dumps(sample, ensure_ascii=False))
     prefix = "global_mmlu_full" if full else "global_mmlu"
     written = []
+    results: dict[str, Any] = {"results": {}, "configs": {}, "versions": {}, "n-samples": {}, "task_hashes": {},
+                               "model_name": "published option scores"}
     for lang, rows in lines.items():
-        path = out / f"samples_{prefix}_{lang}_{date}.jsonl"
+        task = f"{prefix}_{lang}"
+        path = out / f"samples_{task}_{date}.jsonl"
         path.write_text("\n".join(rows) + "\n", encoding="utf-8")
         written.append(path)
+        parsed = [json.loads(row) for row in rows]
+        joined = "".join(r["doc_hash"] + r["prompt_hash"] + r["target_hash"] for r in parsed)
+        results["results"][task] = {"acc,none": sum(r["acc"] for r in parsed) / len(parsed)}
+        results["configs"][task] = {"task": task}
+        results["versions"][task] = None
+        results["n-samples"][task] = {"original": len(parsed), "effective": len(parsed)}
+        results["task_hashes"][task] = hashlib.sha256(joined.encode("utf-8")).hexdigest()
+    (out / f"results_{date}.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     return written

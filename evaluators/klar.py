@@ -101,27 +101,63 @@ def report_extras(records: list[dict]) -> dict[str, float]:
 TRACE_BENCHMARK = "klar_trace"
 
 
-def trace_report_extras(records: list[dict]) -> dict[str, float]:
-    """``klar_trace``'s figures for ``xlfact report``: CLC as Liu et al. (2025) define it (per language Jaccard with
-    English, 0 for an empty union, English included), ``clc_overall`` (mean over all languages, English included),
-    ``clc_overall_excl_en`` (an extra) and ``clc/<lang>/<relation>`` per relation (English 1.0 by fiat)."""
-    from xlfact.evaluators.consistency import clc, clc_per_relation
-
-    records = [r for r in records if r.get("benchmark") == TRACE_BENCHMARK]
+def _trace_sets(records: list[dict]) -> tuple[dict[str, set[str]], dict[str, str], dict[str, int]]:
+    """Correct fact ids per language, relation of each fact, and facts asked per language (klar_trace records)."""
     correct: dict[str, set[str]] = {}
     relation_of: dict[str, str] = {}
+    asked: dict[str, int] = {}
     for r in records:
+        if r.get("benchmark") != TRACE_BENCHMARK:
+            continue
         correct.setdefault(r["lang"], set())
+        asked[r["lang"]] = asked.get(r["lang"], 0) + 1
         if r["correct"]:
             correct[r["lang"]].add(str(r["item"]))
         if r.get("relation"):
             relation_of[str(r["item"])] = str(r["relation"])
-    figures = clc(correct)
+    return correct, relation_of, asked
+
+
+def trace_relation_clc(records: list[dict]) -> dict[str, dict[str, float]]:
+    """``{lang: {relation: CLC}}`` of a run's klar_trace records (English 1.0 by fiat; empty without English)."""
+    from xlfact.evaluators.consistency import clc_per_relation
+
+    correct, relation_of, _ = _trace_sets(records)
+    return clc_per_relation(correct, relation_of) if ENGLISH in correct else {}
+
+
+def trace_report_extras(records: list[dict]) -> dict[str, float]:
+    """``klar_trace``'s figures for ``xlfact report``: CLC as Liu et al. (2025) define it (per language Jaccard with
+    English, 0 for an empty union, English included), ``clc_overall`` (mean over all languages, English included) and
+    ``clc_overall_excl_en`` (an extra); per relation: :func:`trace_relation_clc` (the report's klar_trace section)."""
+    from xlfact.evaluators.consistency import clc
+
+    figures = clc(_trace_sets(records)[0])
     out: dict[str, float] = {"clc_overall": figures["overall"], "clc_overall_excl_en": figures["overall_excl_en"]}
     for lang in sorted(figures["per_language"]):
         out[f"clc/{lang}"] = figures["per_language"][lang]
-    if figures["available"]:
-        for lang, per in sorted(clc_per_relation(correct, relation_of).items()):
-            for rel, value in per.items():
-                out[f"clc/{lang}/{rel}"] = value
     return out
+
+
+def trace_report_data(records_by_benchmark: Mapping[str, list[dict]], focus: str = "") -> dict:
+    """The klar_trace section as data: CLC per language and relation."""
+    records = [r for recs in records_by_benchmark.values() for r in recs]
+    return {"clc_per_relation": trace_relation_clc(records)}
+
+
+def trace_report_section(records_by_benchmark: Mapping[str, list[dict]], focus: str = "") -> str:
+    """Markdown: one row per language — facts asked, accuracy, CLC, and CLC within each relation."""
+    from xlfact.evaluators.consistency import clc
+    from xlfact.leaderboard.formatting import markdown_table, number
+
+    records = [r for recs in records_by_benchmark.values() for r in recs]
+    correct, _, asked = _trace_sets(records)
+    per_relation = trace_relation_clc(records)
+    figures = clc(correct)
+    relations = sorted({rel for per in per_relation.values() for rel in per})
+    header = ["lang", "n", "acc", "CLC", *relations]
+    rows = [[lang, asked[lang], number(len(correct[lang]) / asked[lang], 4), number(figures["per_language"][lang], 4),
+             *[number(per_relation.get(lang, {}).get(rel), 3) for rel in relations]] for lang in sorted(correct)]
+    title = (f"### klar_trace: CLC (Liu et al. 2025; Jaccard with English, English included) — overall "
+             f"{number(figures['overall'], 4)}")
+    return title + "\n\n" + markdown_table(header, rows)

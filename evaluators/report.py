@@ -26,23 +26,22 @@ from xlfact.evaluators.consistency import (
     macro_mean,
     metrics_from_table,
 )
-from xlfact.evaluators.samples import RunSamples, read_runs
+from xlfact.leaderboard.formatting import interval, markdown_table, number
+from xlfact.tasks.polyfact.spec import LANGUAGE_GROUPS as POLYFACT_GROUPS
 
-# Language subsets whose macro averages a benchmark reports (the papers' high/low-resource split).
-POLYFACT_LOW = ("id", "bn", "sw")
-LANGUAGE_GROUPS: dict[str, dict[str, Callable[[str], bool]]] = {
-    "polyfact": {"high": lambda lang: lang not in POLYFACT_LOW, "low": lambda lang: lang in POLYFACT_LOW},
-    "polyfact_clean": {"high": lambda lang: lang not in POLYFACT_LOW, "low": lambda lang: lang in POLYFACT_LOW},
-    "global_mmlu": {"high": lambda lang: lang not in POLYFACT_LOW, "low": lambda lang: lang in POLYFACT_LOW},
-    "global_mmlu_lite": {"high": lambda lang: lang not in POLYFACT_LOW, "low": lambda lang: lang in POLYFACT_LOW},
+# Language subsets whose macro averages a benchmark reports (the papers' high/low-resource split, from the spec).
+LANGUAGE_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    name: POLYFACT_GROUPS for name in ("polyfact", "polyfact_clean", "global_mmlu", "global_mmlu_lite")
 }
 # Benchmark-specific figures: benchmark -> "module:function(records) -> {name: value}".
 EXTRAS: dict[str, str] = {"klar": "xlfact.evaluators.klar:report_extras",
                           "klar_trace": "xlfact.evaluators.klar:trace_report_extras"}
 # Sections that span several benchmarks: benchmark prefix -> "module:function(records_by_benchmark, focus) -> str".
-SECTIONS: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_section"}
+SECTIONS: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_section",
+                            "klar_trace": "xlfact.evaluators.klar:trace_report_section"}
 # The same sections as JSON-able data for the written report: prefix -> "module:function(records_by_benchmark, focus)".
-SECTION_DATA: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_data"}
+SECTION_DATA: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_data",
+                                "klar_trace": "xlfact.evaluators.klar:trace_report_data"}
 
 
 def _resolve(spec: str) -> Callable | None:
@@ -89,7 +88,7 @@ def benchmark_report(
     langs = metrics["languages"]
     macro = {"accuracy": macro_mean(metrics["accuracy"], langs)}
     for group, member in LANGUAGE_GROUPS.get(benchmark, {}).items():
-        chosen = [lang for lang in langs if member(lang)]
+        chosen = [lang for lang in langs if lang in member]
         if chosen:
             macro[f"accuracy_{group}"] = macro_mean(metrics["accuracy"], chosen)
     cross_keys = ("total_consistency", "mean_languages_correct", "en_co_mean", "rankc", "rankc_en", "answer_agreement")
@@ -105,22 +104,38 @@ def benchmark_report(
         "cross_lingual_ci": {k: list(intervals[k]) for k in cross if k in intervals},
         "macro_ci": {"accuracy": list(intervals["accuracy_macro"])} if "accuracy_macro" in intervals else {},
         "scored_by": "option scores (per-token mean log-prob for PolyFact)" if has_scores else "correctness only",
+        "pairs": {k: metrics[f"{k}_pairs"] for k in ("rankc", "answer_agreement") if f"{k}_pairs" in metrics},
     }
     if benchmark in EXTRAS and (fn := _resolve(EXTRAS[benchmark])) is not None:
         out["extras"] = fn(records)
     return out
 
 
-def build_report(path: str | Path, *, n_resamples: int = 1000, seed: int = 0, focus: str = "zh") -> dict[str, Any]:
-    """The report of every output folder under ``path``."""
-    runs: list[RunSamples] = read_runs(path)
+def build_report(
+    path: str | Path, *, n_resamples: int = 1000, seed: int = 0, focus: str = "zh", run: str | None = None
+) -> dict[str, Any]:
+    """The report of every output folder under ``path`` (read by :mod:`xlfact.leaderboard.runs`, the one reader;
+    ``run`` names the run by date id in a folder that holds several)."""
+    from xlfact.leaderboard.runs import RunError, load_runs
+
+    runs = load_runs([path], run=run)
     folders = []
-    for run in runs:
+    for one in runs:
         records: dict[str, list[dict[str, Any]]] = defaultdict(list)
         metrics: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for record, row in zip(run.records, run.sample_metrics):
-            records[record["benchmark"]].append(record)
-            metrics[record["benchmark"]].append(row)
+        read_tasks = []
+        for task in one.tasks:
+            if task not in one.sample_paths:
+                one.skipped.append(f"task {task!r}: no samples_{task}_{one.date_id}.jsonl (run with --log_samples)")
+                continue
+            task_records = one.records(task)
+            if not task_records:
+                continue
+            read_tasks.append(task)
+            for record, values in zip(task_records, one.sample_metrics(task)):
+                records[record["benchmark"]].append(record)
+                metrics[record["benchmark"]].append(
+                    {"benchmark": record["benchmark"], "lang": record["lang"], "task": task, **values})
         benchmarks = {
             name: benchmark_report(name, records[name], metrics[name], n_resamples=n_resamples, seed=seed)
             for name in sorted(records)
@@ -134,43 +149,42 @@ def build_report(path: str | Path, *, n_resamples: int = 1000, seed: int = 0, fo
                 section_data[prefix.rstrip("_")] = fn(chosen, focus=focus)
         folders.append(
             {
-                "folder": str(run.folder),
-                "tasks": [f.task for f in run.files],
-                "files": [str(f.path) for f in run.files],
+                "folder": str(one.folder),
+                "results_file": str(one.results_path),
+                "run": one.date_id,
+                "tasks": read_tasks,
+                "files": [str(one.sample_paths[t]) for t in read_tasks],
+                "skipped": list(one.skipped),
                 "benchmarks": benchmarks,
                 "sections": sections,
                 "section_data": section_data,
             }
         )
+    if not any(f["benchmarks"] for f in folders):
+        skipped = "; ".join(s for f in folders for s in f["skipped"]) or "no samples files"
+        raise RunError(f"{path}: no task logged cross-lingual records, nothing to report (skipped: {skipped})")
     return {"source": str(path), "bootstrap_resamples": n_resamples, "confidence_level": 0.95, "runs": folders}
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+    return number(value, digits, missing="-")
 
 
 def _ci(ci: Any) -> str:
-    if not ci or any(isinstance(x, float) and math.isnan(x) for x in ci):
-        return ""
-    return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+    return interval(ci)
 
 
 def format_table(rows: list[list[str]], header: list[str]) -> str:
     """A GitHub-flavoured Markdown table (readable in a terminal too)."""
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
-    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+    return markdown_table(header, rows)
 
 
 def render_text(report: Mapping[str, Any]) -> str:
     """The report as Markdown tables, one block per output folder and benchmark."""
     out: list[str] = []
     for run in report["runs"]:
-        out.append(f"# {run['folder']}")
+        out.append(f"# {run['folder']} (run {run['run']})")
+        out += [f"\nskipped: {note}" for note in run.get("skipped", [])]
         for name, bench in run["benchmarks"].items():
             out.append(f"\n## {name} ({bench['n_items']} items; scored by {bench['scored_by']})\n")
             extra_cols = sorted(
@@ -197,25 +211,50 @@ def render_text(report: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def add_clika_change(report: dict[str, Any], foundation: Mapping[str, Any]) -> None:
+    """Add the CLiKA change after instruction tuning (each run minus the foundation run) to ``report``."""
+    from xlfact.evaluators.clika import change_after_tuning, change_section
+
+    bases = [run["section_data"]["clika"] for run in foundation["runs"] if "clika" in run["section_data"]]
+    if not bases:
+        from xlfact.errors import UsageError
+
+        raise UsageError(f"--foundation {foundation['source']}: no CLiKA samples to compare with")
+    for run in report["runs"]:
+        if "clika" in run["section_data"]:
+            change = change_after_tuning(run["section_data"]["clika"], bases[0])
+            run["section_data"]["clika_change_after_tuning"] = change
+            run["sections"]["clika_change_after_tuning"] = change_section(change)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="xlfact report",
         description="Recompute per-language accuracy and cross-lingual consistency (total consistency, en-CO, RankC, "
-        "answer agreement) from lm-eval --log_samples files, with 95%% bootstrap CIs resampled by fact. "
-        "Reads OUTPUT_PATH/**/samples_<task>_<date>.jsonl (newest per task and folder); prints Markdown tables and "
-        "writes JSON.",
+        "answer agreement) from lm-eval --log_samples files, with 95%% bootstrap CIs resampled by fact. Reads one run "
+        "per model folder (results_<date>.json and exactly its samples_<task>_<date>.jsonl files, checked against "
+        "it); prints Markdown tables, lists every file or task it skipped and why, and writes JSON. Bad input: one "
+        "line naming file and line, exit status 2.",
     )
-    parser.add_argument("output_path", help="--output_path of an lm-eval / xlfact eval run (folder or samples file)")
-    parser.add_argument("--json", dest="json_path", help="where to write the JSON report "
-                        "(default: OUTPUT_PATH/xlfact_report.json when OUTPUT_PATH is a folder)")
+    parser.add_argument("run_path", metavar="RUN_PATH",
+                        help="an lm-eval --output_path, a model folder in it, or one results_<date>.json")
+    parser.add_argument("--run", metavar="DATE_ID", help="the run to read in a folder that holds several "
+                        "(the date id of its results_<DATE_ID>.json)")
+    parser.add_argument("--output_path", help="where to write the JSON report "
+                        "(default: RUN_PATH/xlfact_report.json when RUN_PATH is a folder)")
+    parser.add_argument("--json", dest="output_path", help=argparse.SUPPRESS)  # the old spelling
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.add_argument("--focus", default="zh", help="focus language of the CLiKA table (default zh, as the paper)")
+    parser.add_argument("--foundation", help="CLiKA: output path of the foundation (base) model's run; adds the "
+                        "change-after-instruction-tuning table, this run minus that one (CLiKA Tables 9-12)")
     args = parser.parse_args(argv)
-    report = build_report(args.output_path, n_resamples=args.bootstrap, seed=args.seed, focus=args.focus)
+    report = build_report(args.run_path, n_resamples=args.bootstrap, seed=args.seed, focus=args.focus, run=args.run)
+    if args.foundation:
+        add_clika_change(report, build_report(args.foundation, n_resamples=0, focus=args.focus))
     print(render_text(report), end="")
-    json_path = args.json_path or (
-        Path(args.output_path) / "xlfact_report.json" if Path(args.output_path).is_dir() else None
+    json_path = args.output_path or (
+        Path(args.run_path) / "xlfact_report.json" if Path(args.run_path).is_dir() else None
     )
     if json_path:
         write_json_atomic(json_path, report)

@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from xlfact.atomic import write_json_atomic, write_text_atomic
+from xlfact.errors import EXIT_BAD_INPUT, EXIT_REGRESSION, UsageError, XlfactError, one_line
 from xlfact.evaluators.consistency import ENGLISH, ItemTable, correctness, item_table, metrics_from_table
-from xlfact.evaluators.samples import RECORD_KEY
+from xlfact.leaderboard.formatting import markdown_table, number
 from xlfact.leaderboard.runs import Run, RunError, load_run
 from xlfact.leaderboard.stats import holm, mcnemar_exact, paired_bootstrap
 
@@ -61,16 +62,22 @@ class Pairing:
 
 
 # ---------------------------------------------------------------------------------------------------- pairing
-def binary_metric(run: Run, task: str, wanted: str) -> str:
-    """The per-sample 0/1 metric to test: ``wanted`` when logged, else the first logged metric that is 0/1."""
+def binary_metric(run: Run, task: str, wanted: str | None) -> str:
+    """The per-sample 0/1 metric to test: ``wanted`` (an error when the task does not log it), or by default
+    ``acc`` when logged, else the first logged metric that is 0/1."""
     samples = run.samples(task)
     logged = list(samples[0].get("metrics", [])) if samples else []
-    candidates = [wanted] + [m for m in logged if m != wanted]
+    if wanted is not None and wanted not in logged:
+        raise UsageError(
+            f"--metric {wanted}: {run.sample_paths[task]} (task {task!r}) logs no metric {wanted!r}; it logs "
+            f"{', '.join(logged) or 'none'}"
+        )
+    candidates = [wanted] if wanted is not None else ["acc"] + [m for m in logged if m != "acc"]
     for name in candidates:
         values = [s.get(name) for s in samples]
         if values and all(isinstance(v, (bool, int, float)) and float(v) in (0.0, 1.0) for v in values):
             return name
-    raise RunError(
+    raise UsageError(
         f"{run.sample_paths[task]}: task {task!r} logs no per-sample 0/1 metric ({', '.join(logged) or 'none'}); "
         "pass --metric NAME"
     )
@@ -119,7 +126,7 @@ def _records_table(records: dict[str, dict[str, dict[str, Any]]], items: list[st
     return item_table({i: {lang: bool(r["correct"]) for lang, r in per.items()} for i, per in ordered.items()})
 
 
-def pair_runs(baseline: Run, candidate: Run, *, metric: str = "acc") -> Pairing:
+def pair_runs(baseline: Run, candidate: Run, *, metric: str | None = None) -> Pairing:
     """Pair two runs task by task (and, for xlfact tasks, fact by fact)."""
     pairing = Pairing()
     missing = [t for t in baseline.tasks if t not in candidate.tasks]
@@ -146,13 +153,13 @@ def pair_runs(baseline: Run, candidate: Run, *, metric: str = "acc") -> Pairing:
         benchmark, lang = task, None
         if rec_a := baseline.records(task):
             benchmark, lang = str(rec_a[0]["benchmark"]), str(rec_a[0]["lang"])
+            rec_b = candidate.records(task)
+            if not rec_b:
+                raise RunError(f"{candidate.sample_paths[task]}: logs no cross-lingual record, but the baseline's "
+                               f"{baseline.sample_paths[task].name} does")
             per_run = records.setdefault(benchmark, [{}, {}])
-            for x, y in pairs:
-                for side, (run, sample) in enumerate(((baseline, x), (candidate, y))):
-                    rec = sample.get(RECORD_KEY)
-                    if not isinstance(rec, dict):
-                        raise RunError(f"{run.sample_paths[task]} doc_id {sample.get('doc_id')}: sample lacks its "
-                                       f"cross-lingual record ({RECORD_KEY!r})")
+            for side, recs in enumerate((rec_a, rec_b)):
+                for rec in recs:
                     per_run[side].setdefault(str(rec["item"]), {})[str(rec["lang"])] = rec
         pairing.tasks.append(PairedTask(task, benchmark, lang, name, a, b))
     for benchmark, (rec_a, rec_b) in records.items():
@@ -234,9 +241,7 @@ def gate(
 
 # ---------------------------------------------------------------------------------------------------- output
 def _f(value: Any, fmt: str = ".4f") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return format(value, fmt)
+    return number(value, missing="-", spec=fmt)
 
 
 def render_markdown(result: dict[str, Any], *, baseline: str = "", candidate: str = "") -> str:
@@ -250,8 +255,6 @@ def render_markdown(result: dict[str, Any], *, baseline: str = "", candidate: st
                      _f(t["baseline"]), _f(t["candidate"]), _f(t["diff_points"], "+.2f"),
                      str(t.get("right_to_wrong", "-")), str(t.get("wrong_to_right", "-")), _f(t["p"], ".3g"),
                      _f(t["p_holm"], ".3g"), verdict])
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
     out = [f"# xlfact compare: {result['verdict']}", ""]
     if baseline or candidate:
         out += [f"- baseline: `{baseline}`", f"- candidate: `{candidate}`"]
@@ -263,14 +266,18 @@ def render_markdown(result: dict[str, Any], *, baseline: str = "", candidate: st
         f"bootstrap resampling facts ({result['bootstrap_resamples']} resamples)",
     ]
     out += [f"- note: {n}" for n in result["notes"]]
-    out += ["", line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)]
+    out += ["", markdown_table(header, rows)]
     return "\n".join(out) + "\n"
 
 
 def compare_runs(baseline: str | Path, candidate: str | Path, **kwargs: Any) -> dict[str, Any]:
-    metric = kwargs.pop("metric", "acc")
-    run_a, run_b = load_run(baseline), load_run(candidate)
-    result = gate(pair_runs(run_a, run_b, metric=metric), **kwargs)
+    metric = kwargs.pop("metric", None)
+    run_a = load_run(baseline, run=kwargs.pop("baseline_run", None))
+    run_b = load_run(candidate, run=kwargs.pop("candidate_run", None))
+    pairing = pair_runs(run_a, run_b, metric=metric)
+    pairing.notes += [f"baseline skipped {note}" for note in run_a.skipped]
+    pairing.notes += [f"candidate skipped {note}" for note in run_b.skipped]
+    result = gate(pairing, **kwargs)
     result["baseline"] = {"path": str(run_a.results_path), **run_a.metadata}
     result["candidate"] = {"path": str(run_b.results_path), **run_b.metadata}
     return result
@@ -281,29 +288,37 @@ def main(argv: list[str] | None = None) -> int:
         prog="xlfact compare",
         description="Release gate. Reads two lm-eval output folders (results_<date>.json plus --log_samples files) "
         "of the same tasks, pairs documents by doc_hash, tests every task/language (exact McNemar) and every "
-        "cross-lingual consistency metric (paired bootstrap by fact), Holm-corrects across all tests, prints a table "
-        "and writes compare.json and compare.md to --out. Exit 1 when any test is a significant drop larger than "
-        "--margin points, 0 otherwise, 2 when the runs cannot be compared.",
+        "cross-lingual consistency metric (paired bootstrap by fact), Holm-corrects across all tests and prints a "
+        "table; with --output_path it also writes compare.json and compare.md there. Exit 1 when any test is a "
+        "significant drop larger than --margin points, 0 otherwise, 2 when the runs cannot be compared (one line "
+        "naming the file).",
     )
     parser.add_argument("--baseline", required=True, help="lm-eval output folder (or results file) of the baseline")
     parser.add_argument("--candidate", required=True, help="lm-eval output folder (or results file) of the candidate")
+    parser.add_argument("--baseline_run", metavar="DATE_ID", help="the baseline's run, when its folder holds several")
+    parser.add_argument("--candidate_run", metavar="DATE_ID", help="the candidate's run, when its folder holds "
+                        "several")
     parser.add_argument("--margin", type=float, default=1.0, help="tolerated drop in points (default 1.0)")
     parser.add_argument("--alpha", type=float, default=0.05, help="family-wise significance level (default 0.05)")
-    parser.add_argument("--metric", default="acc", help="per-sample 0/1 metric to test per task (default acc)")
+    parser.add_argument("--metric", default=None, help="per-sample 0/1 metric to test per task; every task must log "
+                        "it (default: acc, else the task's first 0/1 metric)")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    parser.add_argument("--out", default="xlfact-compare", help="folder for compare.json and compare.md")
+    parser.add_argument("--output_path", help="folder for compare.json and compare.md (default: write nothing)")
+    parser.add_argument("--out", dest="output_path", help=argparse.SUPPRESS)  # the old spelling
     args = parser.parse_args(argv)
     try:
         result = compare_runs(args.baseline, args.candidate, margin=args.margin, alpha=args.alpha,
-                              n_resamples=args.bootstrap, seed=args.seed, metric=args.metric)
-    except (RunError, FileNotFoundError) as err:
-        print(f"xlfact compare: {err}", file=sys.stderr)
-        return 2
+                              n_resamples=args.bootstrap, seed=args.seed, metric=args.metric,
+                              baseline_run=args.baseline_run, candidate_run=args.candidate_run)
+    except XlfactError as err:  # also when called without the xlfact entry point
+        print(f"xlfact compare: {one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     text = render_markdown(result, baseline=args.baseline, candidate=args.candidate)
     print(text, end="")
-    out = Path(args.out)
-    write_json_atomic(out / "compare.json", result)
-    write_text_atomic(out / "compare.md", text)
-    print(f"\nwrote {out / 'compare.json'} and {out / 'compare.md'}")
-    return 1 if result["regressions"] else 0
+    if args.output_path:
+        out = Path(args.output_path)
+        write_json_atomic(out / "compare.json", result)
+        write_text_atomic(out / "compare.md", text)
+        print(f"\nwrote {out / 'compare.json'} and {out / 'compare.md'}")
+    return EXIT_REGRESSION if result["regressions"] else 0

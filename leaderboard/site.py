@@ -8,19 +8,22 @@ HTML is rendered by jinja2 with autoescaping on, so anything that comes from a r
 
 from __future__ import annotations
 
-import math
+import base64
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xlfact.atomic import write_csv_atomic, write_json_atomic, write_text_atomic
+from xlfact.leaderboard.formatting import count, interval, markdown_cell, number, sort_value
 from xlfact.leaderboard.runs import Run
 from xlfact.leaderboard.table import CONSISTENCY_LABELS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SITE_FILES = ("index.html", "leaderboard.json", "leaderboard.csv", "leaderboard.md")
-META_COLUMNS = ("model", "revision", "sha", "dtype", "parameters", "date", "lm_eval_version")
+META_COLUMNS = ("label", "backend", "backend_settings", "model", "revision", "sha", "dtype", "parameters", "date",
+                "lm_eval_version")
 
 METHODOLOGY = [
     ("Inputs", "Only lm-eval's results JSON and its --log_samples files (lm-eval 0.4.13). Per-language figures and "
@@ -47,57 +50,82 @@ METHODOLOGY = [
 ]
 
 
-# ------------------------------------------------------------------------------------------------ formatting
 def fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+    return number(value, digits)
 
 
-def fmt_ci(ci: Any) -> str:
-    if not ci or any(x is None or (isinstance(x, float) and math.isnan(x)) for x in ci):
-        return ""
-    return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
-
-
-def sort_value(value: Any) -> str:
-    """The ``data-value`` a sortable cell carries: a number, or empty (sorted last)."""
-    if isinstance(value, bool) or value is None:
-        return ""
-    if isinstance(value, (int, float)):
-        return "" if math.isnan(value) else repr(float(value))
-    return str(value)
+fmt_ci = interval
+_md_cell = markdown_cell
 
 
 # --------------------------------------------------------------------------------------------------- writers
-def render_html(table: dict[str, Any], *, title: str = "xlfact leaderboard") -> str:
+def csp_hash(text: str) -> str:
+    """A CSP source for one inline ``<script>``/``<style>`` element: ``'sha256-<base64 digest of its text>'``."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def page_assets() -> dict[str, Any]:
+    """The page's one script and one style sheet, and the Content-Security-Policy that allows exactly them (by hash;
+    no 'unsafe-inline'), images only as data: URIs, and nothing else — no network, no plugins, no forms."""
+    from markupsafe import Markup
+
+    css = (TEMPLATES / "site.css").read_text(encoding="utf-8")
+    js = (TEMPLATES / "site.js").read_text(encoding="utf-8")
+    csp = (f"default-src 'none'; style-src {csp_hash(css)}; script-src {csp_hash(js)}; img-src data:; "
+           "base-uri 'none'; form-action 'none'")
+    return {"css": Markup(css), "js": Markup(js), "csp": csp}
+
+
+def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(fmt=fmt, fmt_ci=fmt_ci, sort_value=sort_value)
-    return env.get_template("index.html.j2").render(
-        table=table, title=title, methodology=METHODOLOGY, labels=CONSISTENCY_LABELS, meta_columns=META_COLUMNS,
-    )
+    env.filters.update(fmt=fmt, fmt_ci=fmt_ci, sort_value=sort_value, count=count)
+    return env
 
 
-def _md_cell(value: Any) -> str:
-    """Markdown-safe text: pipes split cells and raw HTML would render on GitHub, so both are escaped."""
-    text = str(value)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+def page_names(table: dict[str, Any]) -> None:
+    """Give each benchmark and model its page (``bench-N-<name>.html``, ``model-<id>-<label>.html``)."""
+    from xlfact.leaderboard.figures import slug
+
+    for k, bench in enumerate(table["benchmarks"], start=1):
+        bench["page"] = f"bench-{k}-{slug(bench['name'])}.html"
+    for m in table["models"]:
+        m["page"] = f"model-{m['id']}-{slug(m['meta'].get('label') or m['meta']['model'])[:60]}.html"
+    table["models_by_id"] = {m["id"]: m for m in table["models"]}
+
+
+def render_pages(table: dict[str, Any], *, title: str = "xlfact leaderboard",
+                 figures: dict[str, Any] | None = None) -> dict[str, str]:
+    """Every page of the site: ``{file name: HTML}`` — the overview, one per benchmark, one per model."""
+    page_names(table)
+    env = _environment()
+    common = {"table": table, "title": title, "methodology": METHODOLOGY, "labels": CONSISTENCY_LABELS,
+              "figures": figures or {}, **page_assets()}
+    pages = {"index.html": env.get_template("index.html.j2").render(**common)}
+    for bench in table["benchmarks"]:
+        pages[bench["page"]] = env.get_template("benchmark.html.j2").render(bench=bench, **common)
+    for m in table["models"]:
+        pages[m["page"]] = env.get_template("model.html.j2").render(m=m, **common)
+    return pages
+
+
+def render_html(table: dict[str, Any], *, title: str = "xlfact leaderboard") -> str:
+    """The overview page (``index.html``) without figures."""
+    return render_pages(table, title=title)["index.html"]
 
 
 def render_markdown(table: dict[str, Any]) -> str:
-    header = ["rank", "model", "revision", "dtype"]
+    header = ["rank", "model", "backend", "revision", "dtype"]
     for bench in table["benchmarks"]:
         header.append(f"{bench['name']} avg")
         header += [f"{bench['name']} {CONSISTENCY_LABELS.get(c, c)}" for c in bench["consistency"]]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for m in table["models"]:
-        cells = [str(m["rank"]), _md_cell(m["meta"]["model"]) + (" ⚠" if m["flags"] else ""),
-                 _md_cell(fmt(m["meta"]["revision"])), _md_cell(fmt(m["meta"]["dtype"]))]
+        cells = [str(m["rank"]), _md_cell(m["meta"]["label"]) + (" ⚠" if m["flags"] else ""),
+                 _md_cell(m["meta"]["backend"]), _md_cell(fmt(m["meta"]["revision"])),
+                 _md_cell(fmt(m["meta"]["dtype"]))]
         for bench in table["benchmarks"]:
             entry = m["benchmarks"].get(bench["name"])
             if entry is None:
@@ -118,14 +146,14 @@ def render_markdown(table: dict[str, Any]) -> str:
             entry = m["benchmarks"].get(bench["name"])
             if entry is None:
                 continue
-            cells = [_md_cell(m["meta"]["model"]), fmt(entry["average"])]
+            cells = [_md_cell(m["meta"]["label"]), fmt(entry["average"])]
             for col in bench["columns"]:
                 c = entry["columns"].get(col, {})
                 cells.append(f"{fmt(c.get('value'))} {fmt_ci(c.get('ci'))}".strip())
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
     if table["flags"]:
-        out += ["## ⚠ Not comparable", ""] + [f"- {_md_cell(f['model'])}: {_md_cell(f['message'])}"
+        out += ["## ⚠ Not comparable", ""] + [f"- {_md_cell(f['label'])}: {_md_cell(f['message'])}"
                                              for f in table["flags"]] + [""]
     return "\n".join(out)
 
@@ -157,15 +185,22 @@ def csv_rows(table: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-def write_site(table: dict[str, Any], out_dir: str | Path, *, title: str = "xlfact leaderboard") -> list[Path]:
-    """Write every site file atomically; returns their paths."""
+def write_site(table: dict[str, Any], out_dir: str | Path, *, title: str = "xlfact leaderboard",
+               with_figures: bool = True) -> list[Path]:
+    """Write every site file atomically (pages, ``figures/*.svg``, JSON, CSV, Markdown); returns their paths."""
+    from xlfact.leaderboard.site_figures import site_figures
+
     out = Path(out_dir)
     header, rows = csv_rows(table)
+    figures, figure_files = site_figures(table, out) if with_figures else ({}, [])
+    pages = render_pages(table, title=title, figures=figures)
+    data = {k: v for k, v in table.items() if k != "models_by_id"}
     return [
-        write_text_atomic(out / "index.html", render_html(table, title=title)),
-        write_json_atomic(out / "leaderboard.json", table),
+        *(write_text_atomic(out / name, html) for name, html in pages.items()),
+        write_json_atomic(out / "leaderboard.json", data),
         write_csv_atomic(out / "leaderboard.csv", header, rows),
         write_text_atomic(out / "leaderboard.md", render_markdown(table)),
+        *figure_files,
     ]
 
 

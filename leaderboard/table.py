@@ -70,6 +70,7 @@ def benchmark_entry(run: Run, benchmark: str, tasks: list[str], *, n_resamples: 
         en_co = {lang: e["en_co"] for lang, e in rep["per_language"].items() if "en_co" in e and lang != "en"}
         return {"kind": "cross-lingual", "metric": "accuracy", "scored_by": rep["scored_by"],
                 "average": rep["macro"]["accuracy"], "macro": rep["macro"], "columns": columns,
+                "pairs": rep.get("pairs", {}), "extras": rep.get("extras", {}), "macro_ci": rep.get("macro_ci", {}),
                 "consistency": consistency, "en_co": en_co, "n_items": rep["n_items"], "tasks": tasks}
     columns = {}
     metric_names = set()
@@ -113,12 +114,75 @@ def comparability_flags(
     return flags
 
 
-def build_table(runs: list[Run], *, n_resamples: int = 1000, seed: int = 0, progress: bool = True) -> dict[str, Any]:
+def command_line(run: Run, backend: str) -> str:
+    """The lm-eval command that reproduces ``run``, rebuilt from its results file (lm-eval does not store argv)."""
+    import shlex
+
+    config = run.config
+    args = config.get("model_args")
+    model_args = ",".join(f"{k}={v}" for k, v in args.items()) if isinstance(args, dict) else str(args or "")
+    parts = ["xlfact", "eval", "--model", str(config.get("model") or backend), "--model_args", model_args,
+             "--tasks", ",".join(run.tasks)]
+    shots = {v for v in (run.results.get("n-shot") or {}).values() if v}
+    if len(shots) == 1:
+        parts += ["--num_fewshot", str(shots.pop())]
+    if config.get("limit") is not None:
+        limit = config["limit"]
+        parts += ["--limit", str(int(limit)) if isinstance(limit, float) and limit.is_integer() else str(limit)]
+    for key in ("batch_size", "device"):
+        if config.get(key) not in (None, ""):
+            parts += [f"--{key}", str(config[key])]
+    if run.results.get("chat_template"):
+        parts.append("--apply_chat_template")
+    if run.results.get("system_instruction"):
+        parts += ["--system_instruction", str(run.results["system_instruction"])]
+    parts += ["--output_path", str(run.folder.parent), "--log_samples"]
+    return shlex.join(parts)
+
+
+def versions(run: Run) -> dict[str, Any]:
+    """Software versions and commits the results file records."""
+    keys = ("lm_eval_version", "transformers_version", "git_hash", "upper_git_hash")
+    return {k: run.results.get(k) for k in keys if run.results.get(k)}
+
+
+def identity_meta(run: Run, ident: Any) -> dict[str, Any]:
+    """A row's metadata: the results file's, with the identity's label, backend and the fields it fills in."""
+    meta = dict(run.metadata)
+    meta.update(label=ident.label, backend=ident.backend, backend_settings=ident.settings_text,
+                source=ident.source, revision=ident.revision, dtype=ident.dtype, parameters=ident.parameters,
+                sha=ident.sha, command=command_line(run, ident.backend), versions=versions(run),
+                environment=run.results.get("pretty_env_info"))
+    return meta
+
+
+def section_data(run: Run) -> dict[str, Any]:
+    """Figures that span several benchmarks of a run, from the report's own code (today: CLiKA's RA and en-CO)."""
+    from xlfact.evaluators.report import SECTION_DATA, _resolve
+
+    out: dict[str, Any] = {}
+    if not run.has_samples:
+        return out
+    for prefix, spec in SECTION_DATA.items():
+        chosen = {bench: [r for t in tasks if t in run.sample_paths for r in run.records(t)]
+                  for bench, tasks in run.benchmarks.items() if bench.startswith(prefix)}
+        chosen = {bench: records for bench, records in chosen.items() if records}
+        if chosen and (fn := _resolve(spec)) is not None:
+            out[prefix.rstrip("_")] = fn(chosen)
+    return out
+
+
+def build_table(runs: list[Run], *, n_resamples: int = 1000, seed: int = 0, progress: bool = True,
+                labels: dict[str, str] | None = None) -> dict[str, Any]:
     """The leaderboard as JSON-able data (what leaderboard.json holds and the templates render)."""
     from tqdm.auto import tqdm
 
+    from xlfact.leaderboard.identity import group_runs, identify
+
     if not runs:
         raise ValueError("no runs given")
+    identities = [identify(run, labels or {}) for run in runs]
+    grouping = group_runs(runs, identities)
     reference = reference_settings(runs)
     bench_tasks: dict[str, list[str]] = {}
     for run in runs:
@@ -127,7 +191,8 @@ def build_table(runs: list[Run], *, n_resamples: int = 1000, seed: int = 0, prog
             known.extend(t for t in tasks if t not in known)
     models = []
     for index, run in enumerate(tqdm(runs, desc="leaderboard", unit="run", disable=not progress)):
-        entry = {"id": index, "meta": run.metadata, "benchmarks": {}, "flags": []}
+        entry = {"id": index, "meta": identity_meta(run, identities[index]), "benchmarks": {}, "flags": [],
+                 "sections": section_data(run)}
         for bench, tasks in run.benchmarks.items():
             result = benchmark_entry(run, bench, tasks, n_resamples=n_resamples, seed=seed)
             result["flags"] = comparability_flags(run, tasks, bench_tasks[bench], reference)
@@ -137,6 +202,11 @@ def build_table(runs: list[Run], *, n_resamples: int = 1000, seed: int = 0, prog
             if bench not in entry["benchmarks"]:
                 entry["flags"].append(f"{bench}: not evaluated")
         models.append(entry)
+    for ids in grouping["duplicates"]:
+        for i in ids:
+            others = ", ".join(runs[j].results_path.name for j in ids if j != i)
+            models[i]["flags"].append(f"duplicate run: same model, backend, settings and tasks as {others}; "
+                                      "keep one of them")
     benchmarks = []
     for bench, tasks in bench_tasks.items():
         entries = [m["benchmarks"][bench] for m in models if bench in m["benchmarks"]]
@@ -160,7 +230,9 @@ def build_table(runs: list[Run], *, n_resamples: int = 1000, seed: int = 0, prog
     return {
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "bootstrap_resamples": n_resamples, "confidence_level": 0.95, "benchmarks": benchmarks, "models": models,
-        "flags": [{"model": m["meta"]["model"], "message": f} for m in models for f in m["flags"]],
+        "flags": [{"model": m["meta"]["model"], "label": m["meta"]["label"], "message": f} for m in models
+                  for f in m["flags"]],
+        "backend_comparisons": grouping["backend_comparisons"],
     }
 
 

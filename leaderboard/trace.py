@@ -58,14 +58,14 @@ _RANGE = re.compile(r"^(?P<start>[^:]*):(?P<end>[^:]*)(?::(?P<every>\d+))?$")
 
 
 def step_of(label: str) -> float | None:
-    """The training step in a checkpoint name: ``step(\\d+)`` first (OLMo's ``stage1-step1000-tokens4B`` is step
-    1000, not 4), then transformers' ``checkpoint-N``, else the last number in the name, else None."""
+    """The training step in a checkpoint name: ``step(\\d+)`` (OLMo's ``stage1-step1000-tokens4B`` is step 1000, not
+    4), else transformers' ``checkpoint-N``, else None (a model name such as ``smollm2-135m`` carries no step; the
+    plan then numbers checkpoints in the order given)."""
     for pattern in (_STEP, _CHECKPOINT):
         match = pattern.search(label)
         if match:
             return float(match.group(1))
-    numbers = re.findall(r"\d+", label)
-    return float(numbers[-1]) if numbers else None
+    return None
 
 
 _step = step_of
@@ -265,6 +265,13 @@ def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -
             metric = f"{name}/{relation}" if relation else name
             rows.append([*head, benchmark, task_of.get(lang, benchmark) if lang else benchmark, lang or "all", metric,
                          value, None, None, rep["n_items"]])
+        if benchmark == "klar_trace":  # the paper's CLC within each relation, per language
+            from xlfact.evaluators.klar import trace_relation_clc
+
+            for lang, per in trace_relation_clc(records).items():
+                for relation, value in per.items():
+                    rows.append([*head, benchmark, task_of.get(lang, benchmark), lang, f"clc/{relation}", value,
+                                 None, None, rep["n_items"]])
         by_item: dict[str, dict[str, bool]] = defaultdict(dict)
         for r in records:
             correct[(benchmark, str(r["item"]), str(r["lang"]))] = bool(r["correct"])
@@ -394,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch_size", default="1")
     parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     parser.add_argument("--include_path", nargs="*", default=[], help="extra lm-eval task folders")
-    parser.add_argument("--metadata", default=None, help='JSON task metadata, e.g. \'{"data_dir": "/data/polyfact"}\'')
+    parser.add_argument("--metadata", default=None, help="task metadata as in lm-eval: key=value,key=value or a JSON "
+                        "object, e.g. data_dir=/data/polyfact")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -403,10 +411,9 @@ def main(argv: list[str] | None = None) -> int:
         args.limit = int(args.limit)
     if args.batch_size.isdigit():
         args.batch_size = int(args.batch_size)
-    try:
-        args.metadata = json.loads(args.metadata) if args.metadata else None
-    except json.JSONDecodeError as err:
-        parser.error(f"--metadata: not valid JSON ({err.msg})")
+    from xlfact.cli import parse_metadata
+
+    args.metadata = parse_metadata(args.metadata) or None
     revisions = [r for r in args.revisions.split(",") if r]
     if not revisions and not args.checkpoints:
         parser.error("give --revisions or --checkpoints")

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from xlfact.evaluators.consistency import consistency_from_correct, cross_lingual_metrics
+from xlfact.evaluators.records import RECORD_KEY, validate_record
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def make_record(
     gold: int | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A JSON-serialisable record of one (item, language) result, as logged and as stored."""
+    """A JSON-serialisable record of one (item, language) result, as logged (under
+    :data:`xlfact.evaluators.records.RECORD_KEY`) and as stored; checked by the readers' own validator."""
     record: dict[str, Any] = {"benchmark": benchmark, "item": str(item), "lang": lang, "correct": bool(correct)}
     if scores is not None:
         record["scores"] = [float(s) for s in scores]
@@ -66,7 +68,7 @@ def make_record(
     if gold is not None:
         record["gold"] = int(gold)
     record.update(extra)
-    return record
+    return validate_record(record, f"{benchmark} item {item} language {lang}")
 
 
 def file_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +80,7 @@ def file_record(record: dict[str, Any]) -> dict[str, Any]:
     _STORE.setdefault(record["benchmark"], {}).setdefault(record["lang"], {})[record["item"]] = record
     _CACHE.pop(record["benchmark"], None)
     key = f"{record['benchmark']}|{record['lang']}"
-    values: dict[str, Any] = {"total_consistency": record}
+    values: dict[str, Any] = {RECORD_KEY: record}
     values.update({name: key for name in CROSS_METRICS[1:]})
     return values
 

@@ -53,12 +53,12 @@ def test_report_matches_authors_own_pairwise_aggregates(reference_report, shared
     source = shared("reference-outputs", "gmmlu_lite", "OLMo-2-1124-7B_gmmlu_lite_consistency.json")
     authors = json.loads(source.read_text(encoding="utf-8"))
     from xlfact.evaluators.consistency import cross_lingual_metrics
-    from xlfact.evaluators.samples import read_runs
+    from xlfact.leaderboard.runs import load_run
 
-    (run,) = read_runs(reference_report["source"])
+    run = load_run(reference_report["source"])
     scores: dict = {}
     gold: dict = {}
-    for record in run.records:
+    for record in (r for task in run.tasks for r in run.records(task)):
         scores.setdefault(record["item"], {})[record["lang"]] = record["scores"]
         gold.setdefault(record["item"], {})[record["lang"]] = record["gold"]
     metrics = cross_lingual_metrics(scores, gold)

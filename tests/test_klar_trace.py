@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xlfact.evaluators.klar import trace_report_extras
+from xlfact.evaluators.klar import trace_relation_clc, trace_report_extras, trace_report_section
 from xlfact.evaluators.matching import answer_matches
 from xlfact.tasks.config_writer import stale_files
 from xlfact.tasks.klar_trace import generate_configs
@@ -63,4 +63,7 @@ def test_report_clc_per_paper():
     out = trace_report_extras(recs)
     assert out["clc/en"] == 1.0 and out["clc/fr"] == pytest.approx(1 / 3) and out["clc/ar"] == 0.0
     assert out["clc_overall"] == pytest.approx((1 + 1 / 3 + 0) / 3)
-    assert out["clc/en/b"] == 1.0 and out["clc/fr/a"] == 0.5 and out["clc/fr/b"] == 0.0
+    per = trace_relation_clc(recs)
+    assert per["en"]["b"] == 1.0 and per["fr"]["a"] == 0.5 and per["fr"]["b"] == 0.0
+    section = trace_report_section({"klar_trace": recs})
+    assert "overall 0.4444" in section and "| fr   | 3 | 0.6667 | 0.3333 | 0.500 | 0.000 |" in section

@@ -20,8 +20,11 @@ pytestmark = pytest.mark.slow
 HOSTILE = "<script>alert(1)</script>"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
+# No network: every request the page might make goes to a proxy that does not exist, so a page that needed a CDN
+# (a chart library, a font) would show no picture. The page's own CSP (default-src 'none') forbids it as well.
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--window-size=1400,900")
+         "--disable-component-update", "--disable-sync", "--window-size=1280,800",
+         "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>")
 
 
 @pytest.fixture
@@ -36,7 +39,9 @@ def driver(tmp_path):
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    browser.set_window_size(1280, 800)
     yield browser
     browser.quit()
 
@@ -87,8 +92,7 @@ def test_sorting_works_and_the_hostile_name_is_inert(driver, tmp_path, polyfact_
     overview = driver.find_element(By.ID, "overview-table")
 
     def names() -> list[str]:
-        return [cell.text.replace("⚠", "").strip() for cell in
-                overview.find_elements(By.CSS_SELECTOR, "tbody tr td.model-name")]
+        return [cell.text.strip() for cell in overview.find_elements(By.CSS_SELECTOR, "tbody tr td.model-name a")]
 
     assert names() == ["org/model-five", HOSTILE, "org/model-one"]  # ranked by PolyFact average
     headers = overview.find_elements(By.CSS_SELECTOR, "thead th")
@@ -105,9 +109,45 @@ def test_sorting_works_and_the_hostile_name_is_inert(driver, tmp_path, polyfact_
 
     with pytest.raises(NoAlertPresentException):
         driver.switch_to.alert.text  # noqa: B018
-    shot = tmp_path / "leaderboard.png"
-    assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    # 1280x800: the overview fits without a horizontal scrollbar; its heat map is drawn (no network needed)
+    assert driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert_heat_map_on_screen(driver, tmp_path / "overview.png")
+    driver.find_element(By.LINK_TEXT, "polyfact").click()  # the benchmark's own page
+    assert driver.title.startswith("polyfact")
+    assert driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert_heat_map_on_screen(driver, tmp_path / "benchmark.png")
+    detail = driver.find_element(By.ID, "per-language")
+    assert not detail.get_attribute("open")
+    detail.find_element(By.TAG_NAME, "summary").click()  # per-language detail: one click away
+    assert detail.get_attribute("open") and "de" in detail.text and "en" in detail.text
+    driver.find_element(By.LINK_TEXT, HOSTILE).click()  # the hostile model's own page
+    assert HOSTILE in driver.find_element(By.TAG_NAME, "h1").text
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018
+    assert driver.execute_script("return document.querySelectorAll('script').length") == 1
+    assert driver.find_elements(By.CSS_SELECTOR, "figure img")  # its language x language matrix
+    severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe  # no CSP violation, no failed load, on any page visited
     if os.environ.get("XLFACT_ARTIFACTS"):
         target = Path(os.environ["XLFACT_ARTIFACTS"])
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, target / "leaderboard.png")
+        for name in ("overview.png", "benchmark.png"):
+            shutil.copy(tmp_path / name, target / f"leaderboard-{name}")
+
+
+def assert_heat_map_on_screen(driver, shot: Path) -> None:
+    """The page's heat map is loaded, scrolled into the 1280x800 window, and its colours are in the screenshot."""
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+
+    image = driver.find_element(By.CSS_SELECTOR, "figure img[alt*='per language']")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", image)
+    assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 200", image)
+    rect = driver.execute_script("var r = arguments[0].getBoundingClientRect(); "
+                                 "return [r.left, r.top, r.right, r.bottom, window.innerHeight];", image)
+    assert rect[1] >= 0 and rect[3] <= rect[4]  # wholly inside the window
+    assert driver.save_screenshot(str(shot))
+    ratio = driver.execute_script("return window.devicePixelRatio")
+    crop = Image.open(shot).convert("RGB").crop(tuple(int(v * ratio) for v in rect[:4]))
+    colours = {px for px in crop.getdata() if max(px) - min(px) > 60}  # saturated: the colour map, not text
+    assert len(colours) > 20, len(colours)

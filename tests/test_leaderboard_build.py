@@ -142,7 +142,11 @@ def test_hostile_model_name_is_text_everywhere(table, tmp_path):
 
 def test_site_files_are_complete_and_consistent(table, tmp_path):
     written = write_site(table, tmp_path)
-    assert sorted(p.name for p in written) == ["index.html", "leaderboard.csv", "leaderboard.json", "leaderboard.md"]
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in written)
+    assert {"index.html", "leaderboard.csv", "leaderboard.json", "leaderboard.md"} <= set(names)
+    assert sum(n.startswith("bench-") for n in names) == len(table["benchmarks"])
+    assert sum(n.startswith("model-") for n in names) == len(table["models"])
+    assert any(n.startswith("figures/heatmap_polyfact") and n.endswith(".svg") for n in names)
     assert not list(tmp_path.glob(".*tmp"))
     rows = list(csv.DictReader((tmp_path / "leaderboard.csv").open()))
     assert len(rows) == 5

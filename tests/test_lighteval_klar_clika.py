@@ -30,7 +30,9 @@ CLIKA_SAMPLES = 4
 @pytest.fixture(scope="module")
 def module():
     import xlfact.lighteval_tasks as module
+    from xlfact.tasks.lighteval_compat import apply
 
+    apply()  # this test starts LightEval itself, as `python -m xlfact.lighteval_tasks` would
     return module
 
 

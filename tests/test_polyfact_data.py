@@ -156,3 +156,61 @@ def test_real_polyfact_rows_validate(shared, tmp_path):
         loaded = load_polyfact(data["language"], data_dir=tmp_path)
         assert len(loaded) == data["n"] == 100
         assert all(r["options"][r["gold"]] == r["answer_text"] for r in loaded)
+
+
+# ------------------------------------------------------------------- rows that loaded silently wrong before (#10)
+def test_nfd_row_gets_the_gold_of_its_nfc_twin(tmp_path):
+    """Before: an NFD-decomposed answer_text did not match its NFC option, so the gold fell back to answer_index."""
+    import unicodedata
+
+    nfc = {**ROW, "option_c": "Köln", "answer_text": "Köln", "answer_index": 0}
+    nfd = {key: unicodedata.normalize("NFD", v) if isinstance(v, str) else v for key, v in nfc.items()}
+    nfd["option_c"] = "Köln"  # the options in NFC, the answer in NFD
+    nfd["fact_id"] = "Q2|P36|Q3"
+    write_rows(tmp_path, [nfc, nfd])
+    a, b = load_polyfact("de", data_dir=tmp_path)
+    assert a["gold"] == b["gold"] == 2 and b["answer_text"] == "Köln" and b["options"] == a["options"]
+
+
+def test_visually_identical_options_are_duplicates(tmp_path):
+    import unicodedata
+
+    write_rows(tmp_path, [{**ROW, "option_c": "Köln", "option_d": unicodedata.normalize("NFD", "Köln")}])
+    with pytest.raises(PolyFactDataError, match="option_d repeats another option"):
+        load_polyfact("de", data_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"option_e": "Bonn"}, r"row 1 .*option_e is an option beyond option_d; expected exactly 4 options"),
+        ({"answer_index": 1.7}, r"row 1 .*answer_index 1.7 is not an integer"),
+        ({"answer_index": True}, r"row 1 .*answer_index True is not an integer"),
+        ({"answer_text": ""}, r"row 1 .*answer_text is empty"),
+        ({"answer_text": "Bonn"}, r"row 1 .*answer_text 'Bonn' is not one of the options"),
+    ],
+)
+def test_rows_that_passed_silently_are_errors(tmp_path, change, message):
+    """Before: a fifth option was dropped, 1.7 and true became 1, an empty or foreign answer_text passed."""
+    path = write_rows(tmp_path, [{**ROW, **change}])
+    with pytest.raises(PolyFactDataError, match=message) as err:
+        load_polyfact("de", data_dir=tmp_path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_skip_mode_counts_every_kind_of_bad_row(tmp_path, caplog):
+    rows = [ROW, {**ROW, "fact_id": "Q1|P36|Q2", "answer_index": 1.7},
+            {**ROW, "fact_id": "Q3|P36|Q4", "answer_text": "Bonn"}]
+    write_rows(tmp_path, rows)
+    with caplog.at_level("WARNING"):
+        assert len(load_polyfact("de", data_dir=tmp_path, on_invalid="skip")) == 1
+    assert "skipped 2 invalid rows" in caplog.text
+
+
+def test_non_utf8_bytes_name_file_and_row(tmp_path):
+    """Before: a bare UnicodeDecodeError naming no file or line."""
+    path = write_rows(tmp_path, [ROW, {**ROW, "fact_id": "Q1|P36|Q2"}])
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(lines[0] + lines[1].replace(b"Lyon", b"Ly\xe9on"))
+    with pytest.raises(PolyFactDataError, match=rf"{path} row 2: not UTF-8 \(byte 0xe9"):
+        load_polyfact("de", data_dir=tmp_path)

@@ -214,13 +214,15 @@ def test_trace_frequency_cli_writes_the_issue_keys(tmp_path):
     assert out["order"] == ["step1000-tokens4B", "step2000-tokens8B"] and out["steps"] == [1000.0, 2000.0]
     c = out["checkpoints"]["step2000-tokens8B"]
     assert c["recall"]["per_language_acc"] == {"en": 0.5, "fr": 0.25}
+    assert c["recall"]["per_language_per_relation_acc"]["fr"] == {"capital_of": 0.5, "religion": 0.0}
     assert c["clc"]["per_language"] == {"en": 1.0, "fr": 0.5} and c["clc"]["overall"] == 0.75
     for part in (c["p_correct_given_frequency"]["pooled"], c["p_correct_given_frequency"]["per_language"]["fr"]):
         assert {"edges", "total", "correct", "prob"} <= set(part) and len(part["edges"]) == 30
     assert None in c["p_correct_given_frequency"]["per_language"]["fr"]["prob"]  # NaN written as null
     assert {"best_threshold", "best_accuracy", "false_negative_indices"} <= set(c["threshold_classifier"]["fr"])
     assert {"crosslingual_fn_freqs", "fn_relations", "transfer_summary"} <= set(c["fn_analysis"])
-    assert (tmp_path / "plots" / "recall_vs_frequency.png").stat().st_size > 0
+    for name in ("recall_vs_frequency.png", "recall_vs_frequency_by_language.png", "transfer_share.png"):
+        assert (tmp_path / "plots" / name).stat().st_size > 0
 
 
 def test_bad_inputs_name_file_row_and_field(tmp_path, capsys):
@@ -236,3 +238,23 @@ def test_bad_inputs_name_file_row_and_field(tmp_path, capsys):
     assert xlfact([*base, "--frequencies", str(tmp_path / "g.json")]) == 2
     assert "r.jsonl row 1: field 'index'" in capsys.readouterr().err
     assert not (tmp_path / "o.json").exists()
+
+
+def test_the_papers_frequency_file_has_the_spec_properties():
+    """MFT's ``data/lang_rel_frequencies.json`` (no licence, so not in ../shared): set XLFACT_MFT_FREQUENCIES to it.
+    The reader, global max and the reconstructed identical-object rule give the spec's §3/§6 figures."""
+    import os
+
+    from xlfact.analysis.tracing.analyses import identical_object_indices
+    from xlfact.analysis.tracing.frequencies import read_frequencies
+
+    path = os.environ.get("XLFACT_MFT_FREQUENCIES")
+    if not path or not os.path.isfile(path):
+        pytest.skip("XLFACT_MFT_FREQUENCIES (MFT's lang_rel_frequencies.json) is not set")
+    t = read_frequencies(path)
+    assert {lang: int((f.frequencies == 0).sum()) for lang, f in t.languages.items()} == {
+        "en": 4, "fr": 95, "es": 116, "ar": 782, "zh": 593, "ru": 681, "ja": 676, "tr": 411, "uk": 979, "ca": 456,
+        "ko": 866, "el": 859}
+    assert t.global_max == 59_735_284 and all(len(f.indices) == 1197 for f in t.languages.values())
+    assert {lang: len(v) for lang, v in identical_object_indices(t).items()} == {
+        "fr": 341, "es": 245, "ca": 192, "tr": 163, "el": 20, "uk": 19, "ru": 17, "zh": 1, "ja": 1, "ko": 1, "ar": 0}

@@ -90,3 +90,23 @@ def test_folder_of_checkpoints_is_read_in_step_order(tmp_path):
         (tmp_path / name).mkdir()
         (tmp_path / name / "config.json").write_text("{}")
     assert [p.name for p in checkpoint_folders(tmp_path)] == ["checkpoint-3", "checkpoint-20", "checkpoint-100"]
+
+
+def test_hub_route_reads_branches_from_list_repo_refs(monkeypatch):
+    """The real hub route (``huggingface_hub.list_repo_refs``) with a fake refs object: no network."""
+    import types
+
+    import huggingface_hub
+
+    calls = []
+
+    def fake_list_repo_refs(repo_id, repo_type="model"):
+        calls.append((repo_id, repo_type))
+        branch = types.SimpleNamespace
+        return types.SimpleNamespace(branches=[branch(name="main"), branch(name="step2000-tokens8B"),
+                                               branch(name="step1000-tokens4B")], tags=[], converts=[])
+
+    monkeypatch.setattr(huggingface_hub, "list_repo_refs", fake_list_repo_refs)
+    planned = plan_checkpoints("pretrained=allenai/OLMo-7B-0424-hf", ["step0:step5000"], [])
+    assert [c.source for c in planned] == ["step1000-tokens4B", "step2000-tokens8B"]
+    assert [c.step for c in planned] == [1000.0, 2000.0] and calls == [("allenai/OLMo-7B-0424-hf", "model")]

@@ -61,7 +61,7 @@ def world(tmp_path_factory):
 def sft_run(world):
     out = world["root"] / "sft"
     assert train(["sft", "--config", "sft_tiny_cpu", f"model.name_or_path={world['base']}",
-                  f"data.data_dir={world['data']}", f"output_dir={out}"]) == 0
+                  f"data.data_dir={world['data']}", f"output_dir={out}", "training.save_every=100"]) == 0
     return out
 
 
@@ -89,6 +89,19 @@ def test_model_card_names_recipe_data_hyperparameters_base_and_versions(world, s
                    "transformers:", "peft:", "trl:", "torch:", "lora_alpha: 32", "## Training result"):
         assert needle in card, needle
     assert "recipe: sft" in (sft_run / "recipe.yaml").read_text(encoding="utf-8")
+
+
+def test_sft_save_every_checkpoints_end_at_the_merged_model(sft_run):
+    """The SFT recipe takes training.save_every like every recipe (checkpoints.py; CPT: test_training_checkpoints)."""
+    import torch
+    from safetensors.torch import load_file
+
+    from xlfact.training.checkpoints import list_checkpoints
+
+    saved = list_checkpoints(sft_run)
+    assert [step for step, _ in saved] == [0, 100, 200]
+    last, merged = load_file(saved[-1][1] / "model.safetensors"), load_file(sft_run / "model.safetensors")
+    assert set(last) == set(merged) and all(torch.allclose(last[k], merged[k], atol=1e-6) for k in merged)
 
 
 def test_consistency_term_lowers_cross_language_kl(world):
@@ -122,7 +135,8 @@ def test_grpo_raises_polyfact_accuracy(grpo_world):
     before = polyfact_eval(grpo_world["warm"], grpo_world["data"])["acc"]
     assert mean(before.values()) <= 0.4, f"the warmed-up model should not know the answers yet: {before}"
     assert train(["grpo", "--config", "grpo_tiny_cpu", f"model.name_or_path={grpo_world['warm']}",
-                  f"data.data_dir={grpo_world['data']}", f"output_dir={out}", f"reward.log_path={log}"]) == 0
+                  f"data.data_dir={grpo_world['data']}", f"output_dir={out}", f"reward.log_path={log}",
+                  "training.save_every=70"]) == 0
     after = polyfact_eval(out, grpo_world["data"])["acc"]
     print("GRPO polyfact acc before", before, "after", after)
     assert mean(after.values()) - mean(before.values()) >= 0.35
@@ -134,6 +148,10 @@ def test_grpo_raises_polyfact_accuracy(grpo_world):
     first = float(card.split("reward_first_log: ")[1].split()[0])
     last = float(card.split("reward_last_log: ")[1].split()[0])
     assert last > first + 0.5, (first, last)
+    from xlfact.training.checkpoints import list_checkpoints
+
+    assert [step for step, _ in list_checkpoints(out)] == [0, 70, 140]  # training.save_every in TRL's trainer too
+    assert polyfact_eval(list_checkpoints(out)[-1][1], grpo_world["data"])["acc"] == after
 
 
 def test_cpt_loss_falls(world):

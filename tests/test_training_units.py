@@ -1,5 +1,5 @@
-"""Training pieces without training: the rollout reward (hand-checked), recipe overrides, prompts, CPT packing and the
-CLiKA fictional pairs."""
+"""Training pieces without training: the rollout reward (hand-checked), recipe overrides, prompts and the CLiKA
+fictional pairs (CPT packing: test_training_cpt_corpus.py)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_overrides_and_errors(tmp_path):
                                           "data.languages=[en,de]", "lora=null"], expect="sft")
     assert config["training"]["learning_rate"] == 0.03 and config["data"]["languages"] == ["en", "de"]
     assert config["lora"] is None
-    with pytest.raises(RecipeError, match="unknown key 'consistency.lamda'"):
+    with pytest.raises(RecipeError, match="consistency.lamda: unknown key; consistency has lambda"):
         load_recipe("sft_tiny_cpu", ["consistency.lamda=1", "model.name_or_path=/m", "output_dir=/o"])
     with pytest.raises(RecipeError, match="is a 'sft' recipe"):
         load_recipe("sft_tiny_cpu", ["model.name_or_path=/m", "output_dir=/o"], expect="grpo")
@@ -121,28 +121,6 @@ def test_generation_prompts():
     assert generation_prompt(row, "de", "cloze") == "Question: Was ist die Hauptstadt von Italien?\nAnswer:"
 
 
-def test_cpt_blocks_and_packing(tmp_path):
-    from xlfact.testing import train_tokenizer
-    from xlfact.training.cpt import build_dataset, multilingual_block, read_parallel_corpus
-
-    corpus = tmp_path / "c.jsonl"
-    texts = {"en": "one two three " * 30, "de": "eins zwei drei " * 30, "ru": "раз два три " * 30}
-    corpus.write_text(json.dumps({"doc_id": "d1", "texts": texts}) + "\n"
-                      + json.dumps({"doc_id": "d2", "texts": {"en": "short"}}) + "\n", encoding="utf-8")
-    block = multilingual_block("d1", texts, seed=0)
-    assert sorted(line.split(":")[0] for line in block.splitlines()) == ["de", "en", "ru"]
-    assert block == multilingual_block("d1", texts, seed=0)
-    tokenizer = train_tokenizer([block, "en: short"], vocab_size=300)
-    dataset = build_dataset(read_parallel_corpus(corpus), tokenizer, {"target_tokens": 32, "max_tokens": 20}, 0)
-    assert set(dataset["doc_id"]) == {"d1", "d2"} and dataset["doc_id"].count("d2") == 1
-    assert all(len(ids) <= 20 for ids in dataset["input_ids"])  # truncated at max_tokens
-    assert dataset["input_ids"][-1][-1] == tokenizer.eos_token_id  # a document ends with EOS, never packed with d1
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"doc_id": "d1", "texts": {"en": ""}}) + "\n", encoding="utf-8")
-    with pytest.raises(RecipeError, match=r"bad.jsonl line 1 \(doc d1\): texts.en is empty"):
-        read_parallel_corpus(bad)
-
-
 def test_fictional_pairs_reverse_translation_direction(tmp_path):
     from xlfact.training.fictional import read_pairs
 
@@ -155,6 +133,11 @@ def test_fictional_pairs_reverse_translation_direction(tmp_path):
     assert counts == {"qa": 1, "translation": 1}
     assert pairs[1] == {"prompt": "Please change the following English expression into German.\nVortex Valley",
                         "completion": "Wirbeltal"}
+    both, both_counts = read_pairs(path, "de", "both", "plain")
+    assert both_counts == counts and both[1:] == [
+        {"prompt": "Please change the following German expression into English.\nWirbeltal",
+         "completion": "Vortex Valley"},
+        pairs[1]]  # "both" (CLiKA Table 20): the shipped X->EN pair, then its EN->X reverse
     shipped, _ = read_pairs(path, "de", "target_to_en", "alpaca")
     assert shipped[1]["completion"] == "Vortex Valley" and shipped[1]["prompt"].endswith(
         "### Instruction:\nPlease change the following German expression into English.\nWirbeltal\n\n### Response:\n")

@@ -31,17 +31,51 @@ def build_parser() -> argparse.ArgumentParser:
                     "writes output_dir: the merged checkpoint (loadable by lm_eval pretrained=DIR), adapter/ "
                     "(LoRA), README.md (model card) and recipe.yaml.",
     )
-    sub = parser.add_subparsers(dest="recipe", required=True, metavar="{" + ",".join(RECIPES) + "}")
+    sub = parser.add_subparsers(dest="recipe", required=True, metavar="{" + ",".join(RECIPES) + ",conductivity}")
+    sub.add_parser("conductivity", help="CLiKA conductivity sweep: tune + evaluate per language, XRR table "
+                                        "(xlfact train conductivity --help)", add_help=False)
     for name in RECIPES:
         p = sub.add_parser(name, help=HELP[name], description=HELP[name])
         p.add_argument("--config", required=True, help="recipe YAML, or the name of a shipped config")
         if name == "fictional":
             p.add_argument("--lang", help="target language (shortcut for fictional.lang=LANG)")
+        p.add_argument("--dry-run", action="store_true",
+                       help="check the recipe (every key and type, the local paths), build the trainer arguments and "
+                            "the LoRA config, print the effective recipe, and load no model or data")
         p.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. training.learning_rate=1e-4")
     return parser
 
 
+def preflight(module, config: dict):
+    """Every check that needs no model or data: the trainer arguments, the LoRA config, the local paths."""
+    from xlfact.training import model_io
+
+    trainer_args = module.training_arguments(config)
+    model_io.lora_config(config.get("lora"))
+    model_io.check_local_paths(config)
+    return trainer_args
+
+
+def dry_run_report(config: dict, trainer_args) -> str:
+    """The effective recipe and the trainer's arguments as YAML (what ``--dry-run`` prints)."""
+    import yaml
+
+    from xlfact.training.config import public_view
+    from xlfact.training.model_io import effective_trainer_arguments
+
+    body = {"recipe_file": config["_source"], "overrides": config["_overrides"],
+            "effective_recipe": public_view(config),
+            f"trainer_arguments ({type(trainer_args).__name__})": effective_trainer_arguments(trainer_args)}
+    return "# xlfact train --dry-run: all checks passed; nothing was loaded\n" + yaml.safe_dump(
+        body, sort_keys=False, allow_unicode=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["conductivity"]:
+        from xlfact.training.conductivity import main as conductivity
+
+        return conductivity(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     overrides = list(args.overrides)
@@ -49,7 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         overrides.append(f"fictional.lang={args.lang}")
     try:
         config = load_recipe(args.config, overrides, expect=args.recipe)
-        metrics = importlib.import_module(MODULES[args.recipe]).run(config)
+        module = importlib.import_module(MODULES[args.recipe])
+        trainer_args = preflight(module, config)
+        if args.dry_run:
+            print(dry_run_report(config, trainer_args))
+            return 0
+        metrics = module.run(config)
     except RecipeError as err:
         print(f"xlfact train {args.recipe}: {err}", file=sys.stderr)
         return 2

@@ -14,9 +14,11 @@ verbatim and a reader can diff two runs:
 * a recipe section of its own (``consistency`` for SFT, ``reward`` for GRPO, ``packing`` for CPT, ``fictional``);
 * ``output_dir`` — where the merged checkpoint, the adapter and the model card go.
 
-Overrides are dotted paths with YAML values: ``training.learning_rate=1e-4``, ``lora=null``,
-``data.languages=[en,de]``. An override of a key that does not exist is an error (a typo must not train silently with
-the default).
+Every section is typed (:mod:`xlfact.training.schema`: dataclasses with help text; ``training`` by the trainer's
+config class, ``lora`` by ``peft.LoraConfig``): an unknown key at any depth, in the file or in an override, and a value
+of the wrong type are errors before anything is loaded, and the recipe a run uses is the effective one (defaults
+filled in). Overrides are dotted paths with YAML values: ``training.learning_rate=1e-4``, ``lora=null``,
+``data.languages=[en,de]``.
 """
 
 from __future__ import annotations
@@ -28,16 +30,15 @@ from typing import Any
 
 import yaml
 
+from xlfact.errors import XlfactError
+
 RECIPES = ("sft", "grpo", "cpt", "fictional")
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
-COMMON_SECTIONS = ("recipe", "model", "data", "lora", "training", "output_dir", "seed")
-RECIPE_SECTIONS = {"sft": ("consistency",), "grpo": ("reward",), "cpt": ("packing",), "fictional": ("fictional",)}
-# Keys that may be added by an override although the shipped file does not spell them out.
-OPEN_SECTIONS = ("training", "lora", "model")
+COMMON_SECTIONS = ("recipe", "seed", "model", "data", "lora", "training", "output_dir")
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
-class RecipeError(ValueError):
+class RecipeError(XlfactError):
     """A recipe file or override that cannot be used; the message names the file and the key."""
 
 
@@ -71,25 +72,77 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_override(config: dict[str, Any], parts: list[str], value: Any, source: str) -> None:
+    """Set ``a.b.c`` in ``config``, creating sections on the way; whether the key exists is the schema's to say."""
     node: Any = config
     for depth, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict) or part not in node:
-            raise RecipeError(f"override {source!r}: no section {'.'.join(parts[: depth + 1])!r} in the recipe")
-        if node[part] is None:
+        if node.get(part) is None:
             node[part] = {}
         node = node[part]
-    last = parts[-1]
-    if not isinstance(node, dict):
-        raise RecipeError(f"override {source!r}: {'.'.join(parts[:-1])!r} is not a section")
-    open_section = len(parts) >= 2 and parts[0] in OPEN_SECTIONS
-    if last not in node and not open_section:
-        known = ", ".join(sorted(node)) or "none"
-        raise RecipeError(f"override {source!r}: unknown key {'.'.join(parts)!r} (known here: {known})")
-    node[last] = value
+        if not isinstance(node, dict):
+            raise RecipeError(f"override {source!r}: {'.'.join(parts[: depth + 1])!r} is not a section")
+    node[parts[-1]] = value
+
+
+def check_recipe(config: dict[str, Any], where: str) -> dict[str, Any]:
+    """The effective recipe: every section checked against its schema (unknown keys and wrong types are errors at
+    any depth) with defaults filled in. ``training`` is checked by the trainer's own config class when the
+    arguments are built (:mod:`xlfact.training.arguments`), ``lora`` by ``peft.LoraConfig``; neither loads a model."""
+    from xlfact.training import schema
+
+    recipe = config.get("recipe")
+    if recipe not in RECIPES:
+        raise RecipeError(f"{where}: field 'recipe' is {recipe!r}; expected one of {', '.join(RECIPES)}")
+    own, own_cls = schema.OWN_SECTION[recipe]
+    allowed = (*COMMON_SECTIONS, own)
+    unknown = sorted(set(config) - set(allowed) - {"_source", "_overrides"})
+    if unknown:
+        raise RecipeError(f"{where}: unknown section(s) {', '.join(unknown)}; a {recipe} recipe has "
+                          f"{', '.join(allowed)}")
+    out = dict(config)
+    try:
+        out["seed"] = schema.check_value(int, config.get("seed", 0), "seed")
+        out["model"] = schema.check(schema.ModelSection, config.get("model"), "model")
+        out["data"] = schema.check(schema.DATA[recipe], config.get("data"), "data")
+        out[own] = schema.check(own_cls, config.get(own), own)
+        out["output_dir"] = schema.check_value(str | None, config.get("output_dir"), "output_dir")
+    except schema.SchemaError as err:
+        raise RecipeError(f"{where}: {err}") from err
+    if not isinstance(config.get("training") or {}, dict):
+        raise RecipeError(f"{where}: section 'training' must be a mapping of trainer arguments")
+    out["training"] = dict(config.get("training") or {})
+    out["lora"] = check_lora(config.get("lora", {}), where)
+    return out
+
+
+def check_lora(lora: Any, where: str) -> dict[str, Any] | None:
+    """``lora: null`` (train all weights) or LoraConfig arguments; unknown keys and refused values are errors."""
+    if lora is None:
+        return None
+    if not isinstance(lora, dict):
+        raise RecipeError(f"{where}: section 'lora' must be a mapping of peft.LoraConfig arguments or null")
+    import dataclasses
+
+    from peft import LoraConfig
+
+    from xlfact.training.model_io import DEFAULT_LORA
+
+    known = {f.name for f in dataclasses.fields(LoraConfig)}
+    for key in lora:
+        if key not in known or key == "task_type":
+            raise RecipeError(f"{where}: lora.{key} is not a peft.LoraConfig argument")
+    effective = {**DEFAULT_LORA, **lora}
+    try:
+        LoraConfig(task_type="CAUSAL_LM", **effective)
+    except (TypeError, ValueError) as err:
+        raise RecipeError(f"{where}: section 'lora' is refused by peft.LoraConfig: {str(err).splitlines()[0]}") from err
+    return effective
 
 
 def load_recipe(path: str | Path, overrides: list[str] | None = None, *, expect: str | None = None) -> dict[str, Any]:
-    """Read a recipe YAML, apply overrides, check its sections; returns a plain dict (a deep copy)."""
+    """Read a recipe YAML, check it, apply the overrides, check again; returns the effective recipe (a plain dict).
+
+    The file is checked before the overrides are applied, so an error names the file when the file is wrong and the
+    override when the override is."""
     file = resolve_config_path(path)
     try:
         config = yaml.safe_load(file.read_text(encoding="utf-8"))
@@ -97,28 +150,23 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None, *, expect:
         raise RecipeError(f"{file}: not valid YAML ({err})") from err
     if not isinstance(config, dict):
         raise RecipeError(f"{file}: expected a mapping of sections, got {type(config).__name__}")
+    check_recipe(copy.deepcopy(config), str(file))
     config = copy.deepcopy(config)
     for text in overrides or []:
         parts, value = parse_override(text)
         apply_override(config, parts, value, text)
-    recipe = config.get("recipe")
-    if recipe not in RECIPES:
-        raise RecipeError(f"{file}: field 'recipe' is {recipe!r}; expected one of {', '.join(RECIPES)}")
+        try:
+            check_recipe(copy.deepcopy(config), str(file))
+        except RecipeError as err:
+            raise RecipeError(f"override {text!r}: {str(err).removeprefix(str(file) + ': ')}") from err
+    config = check_recipe(config, str(file))
+    recipe = config["recipe"]
     if expect is not None and recipe != expect:
         raise RecipeError(f"{file}: this is a {recipe!r} recipe, but `xlfact train {expect}` was asked for")
-    allowed = set(COMMON_SECTIONS) | set(RECIPE_SECTIONS[recipe])
-    unknown = sorted(set(config) - allowed)
-    if unknown:
-        raise RecipeError(f"{file}: unknown section(s) {', '.join(unknown)}; a {recipe} recipe has {sorted(allowed)}")
-    for section in ("model", "data", "training"):
-        if not isinstance(config.get(section), dict):
-            raise RecipeError(f"{file}: section {section!r} is missing or not a mapping")
     if not config["model"].get("name_or_path"):
         raise RecipeError(f"{file}: model.name_or_path is required (a hub id or a local checkpoint folder)")
     if not config.get("output_dir"):
         raise RecipeError(f"{file}: output_dir is required (pass output_dir=DIR)")
-    if config.get("lora") is not None and not isinstance(config["lora"], dict):
-        raise RecipeError(f"{file}: section 'lora' must be a mapping of LoraConfig arguments or null")
     config["_source"] = str(file)
     config["_overrides"] = list(overrides or [])
     return config

@@ -8,18 +8,19 @@ logged and listed in the model card, never dropped silently.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from xlfact.tasks.polyfact.data import LANGUAGES as POLYFACT_LANGUAGES
 from xlfact.tasks.polyfact.data import load_polyfact
+from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
+from xlfact.tasks.polyfact.spec import OPTION_LETTERS
 from xlfact.training.config import RecipeError
 
 log = logging.getLogger(__name__)
 
-OPTION_LETTERS = ("A", "B", "C", "D")
 LANGUAGE_NAMES = {
     "en": "English", "de": "German", "es": "Spanish", "fr": "French", "pt": "Portuguese", "id": "Indonesian",
     "ru": "Russian", "ar": "Arabic", "zh": "Chinese", "ja": "Japanese", "sw": "Swahili", "bn": "Bengali",
@@ -35,6 +36,7 @@ class ParallelFacts:
     source: str
     skipped_incomplete: int = 0
     notes: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # local file -> SHA-256
 
     @property
     def fact_ids(self) -> list[str]:
@@ -46,6 +48,8 @@ class ParallelFacts:
             "languages": self.languages,
             "facts": len(self.facts),
             "facts_skipped_missing_a_language": self.skipped_incomplete,
+            "fact_ids_sha256": hashlib.sha256("\n".join(self.fact_ids).encode("utf-8")).hexdigest(),
+            "files_sha256": self.files or "hub dataset (no local files)",
         }
 
 
@@ -86,7 +90,20 @@ def load_parallel_facts(data: dict[str, Any], where: str = "recipe data") -> Par
         raise RecipeError(f"{where}: no fact has all of the languages {languages} in split {split!r}")
     facts = [{lang: per_lang[lang][fid] for lang in languages} for fid in complete]
     origin = str(data_dir) if data_dir else f"hub:{source}"
-    return ParallelFacts(languages, facts, f"{origin} (split {split})", skipped)
+    files = {}
+    if data_dir:
+        from xlfact.tasks.polyfact.data import local_file
+        from xlfact.training.model_io import file_sha256
+
+        for lang in languages:
+            path = local_file(data_dir, None if source == "wikifact" else lang, split)
+            files[str(path)] = file_sha256(path)
+    return ParallelFacts(languages, facts, f"{origin} (split {split})", skipped, files=files)
+
+
+def eval_data_section(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``data`` section for the evaluation facts: ``eval_split``, its first ``eval_max_facts``, dataset order."""
+    return {**data, "split": data["eval_split"], "max_facts": data.get("eval_max_facts"), "shuffle_seed": None}
 
 
 # ----------------------------------------------------------------------------------------------------- prompts
@@ -101,7 +118,18 @@ def mcq_prompt(question: str, options: list[str]) -> str:
     return f"Question: {question}\n{lines}Answer:"
 
 
-# The authors' scaffold is English for every language and names the language of the expected answer.
+# The authors' rollout prompt (cl-consistency/train_wikifact_grpo.py, build_single_language_prompt): English for every
+# language, naming the language of the expected answer, lettered options, "Answer text:".
+AUTHORS_PROMPT = (
+    "You will be given one factual multiple-choice question in {language}.\n"
+    "Return only the full answer text in {language}.\n"
+    "Do not return the letter.\n"
+    "Do not explain.\n\n"
+    "Question: {question}\n"
+    "A. {a}\nB. {b}\nC. {c}\nD. {d}\n\n"
+    "Answer text:"
+)
+# xlfact's own English instruction (before the authors' prompt was checked; kept as an alternative).
 ENGLISH_SCAFFOLD = (
     "Answer the question in {language}. Reply with the text of the correct option only.\n"
     "Question: {question}\nOptions: {options}\nAnswer:"
@@ -121,15 +149,19 @@ NATIVE_SCAFFOLDS = {
     "sw": "Jibu swali kwa Kiswahili. Jibu kwa maandishi ya chaguo sahihi pekee.",
     "bn": "প্রশ্নটির উত্তর বাংলায় দিন। শুধুমাত্র সঠিক বিকল্পের লেখাটি দিয়ে উত্তর দিন।",
 }
-PROMPT_STYLES = ("english_scaffold", "native_scaffold", "cloze")
+PROMPT_STYLES = ("authors", "english_scaffold", "native_scaffold", "cloze")
 
 
-def generation_prompt(row: dict[str, Any], lang: str, style: str = "english_scaffold") -> str:
+def generation_prompt(row: dict[str, Any], lang: str, style: str = "authors") -> str:
     """The GRPO prompt of one (fact, language): asks for the answer text in the target language.
 
-    ``english_scaffold`` (the authors'), ``native_scaffold`` (the instruction in the target language) or ``cloze``
-    (PolyFact's bare evaluation prompt, without options).
+    ``authors`` (the PolyFact authors' rollout prompt), ``english_scaffold`` (xlfact's shorter English instruction),
+    ``native_scaffold`` (that instruction in the target language) or ``cloze`` (PolyFact's bare evaluation prompt).
     """
+    if style == "authors":
+        a, b, c, d = row["options"]
+        return AUTHORS_PROMPT.format(language=LANGUAGE_NAMES.get(lang, lang), question=row["question"],
+                                     a=a, b=b, c=c, d=d)
     options = " | ".join(row["options"])
     if style == "english_scaffold":
         name = LANGUAGE_NAMES.get(lang, lang)

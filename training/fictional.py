@@ -6,7 +6,8 @@ The authors tune a model per target language X on ``fictional/train/<X>.json`` (
 English, in X (XRR: does knowledge learnt in English conduct to X?).
 
 Translation direction (``fictional.translation_direction``): the paper describes English -> X pairs
-(``en_to_target``, the default); the shipped files hold X -> English rows (``target_to_en`` uses them as shipped).
+(``en_to_target``, the default); the shipped files hold X -> English rows (``target_to_en`` uses them as shipped);
+``both`` trains every pair in both directions (the paper's Table 20 ablation).
 ``en_to_target`` swaps each row's input and answer and swaps the two language names in its instruction
 ("...the following German expression into English" -> "...the following English expression into German"), keeping
 the authors' paraphrases.
@@ -27,14 +28,14 @@ from typing import Any
 
 from xlfact.jsonl import read_jsonl
 from xlfact.tasks.clika.prompts import FICTIONAL_TEMPLATES, render_fictional_prompt
-from xlfact.training import arguments, model_io
+from xlfact.training import arguments, checkpoints, model_io
 from xlfact.training.config import RecipeError, section
 
 log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {"de": "German", "fr": "French", "it": "Italian", "pl": "Polish", "ru": "Russian", "ar": "Arabic",
                   "he": "Hebrew", "ja": "Japanese", "zh": "Chinese"}
-DIRECTIONS = ("en_to_target", "target_to_en")
+DIRECTIONS = ("en_to_target", "target_to_en", "both")
 CLIKA_DIR_ENV = "XLFACT_CLIKA_DIR"
 
 
@@ -78,7 +79,9 @@ def read_pairs(path: Path, lang: str, direction: str, template: str) -> tuple[li
         instruction, extra, answer = raw["prompt"], raw.get("input") or "", raw["answer"]
         if extra:
             counts["translation"] += 1
-            if direction == "en_to_target":
+            if direction == "both":  # CLiKA Table 20: each translation pair in both directions
+                pairs.append({"prompt": render_fictional_prompt(instruction, extra, template), "completion": answer})
+            if direction in ("en_to_target", "both"):
                 instruction, extra, answer = swap_language_names(instruction, target, where), answer, extra
         else:
             counts["qa"] += 1
@@ -104,6 +107,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     seed = int(config.get("seed", 0))
     set_seed(seed)
     args = training_arguments(config)
+    model_io.check_local_paths(config)
     fict = section(config, "fictional")
     data = section(config, "data")
     lang = fict.get("lang")
@@ -119,7 +123,8 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     dataset = datasets.Dataset.from_list(pairs)
     tokenizer = model_io.load_tokenizer(config["model"])
     trainer = SFTTrainer(model=model_io.load_model(config["model"]), args=args, train_dataset=dataset,
-                         processing_class=tokenizer, peft_config=model_io.lora_config(config.get("lora")))
+                         processing_class=tokenizer, peft_config=model_io.lora_config(config.get("lora")),
+                         callbacks=checkpoints.callbacks(config, tokenizer))
     result = trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     metrics = {
@@ -127,8 +132,10 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
         "train_runtime_s": float(result.metrics.get("train_runtime", math.nan)),
         "first_logged_loss": losses[0] if losses else None, "last_logged_loss": losses[-1] if losses else None,
     }
-    described = {"file": str(path), "lang": lang, "translation_direction": direction, "rows": counts,
+    described = {"file": str(path), "sha256": model_io.file_sha256(path), "lang": lang,
+                 "translation_direction": direction, "rows": counts,
                  "pairs_used": len(pairs), "template": fict.get("template", "alpaca")}
     if trainer.is_world_process_zero():
-        model_io.save_run(trainer.model, tokenizer, config, described, metrics)
+        model_io.save_run(trainer.model, tokenizer, config, described, metrics,
+                          trainer_args=trainer.args)
     return metrics

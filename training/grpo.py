@@ -21,9 +21,15 @@ import math
 import os
 from typing import Any
 
-from xlfact.training import arguments, model_io
+from xlfact.training import arguments, checkpoints, model_io
 from xlfact.training.config import RecipeError, section
-from xlfact.training.data import PROMPT_STYLES, ParallelFacts, generation_prompt, load_parallel_facts
+from xlfact.training.data import (
+    PROMPT_STYLES,
+    ParallelFacts,
+    eval_data_section,
+    generation_prompt,
+    load_parallel_facts,
+)
 from xlfact.training.rewards import AllLanguagesReward
 
 log = logging.getLogger(__name__)
@@ -34,23 +40,43 @@ DEFAULTS = {"loss_type": "grpo", "beta": 0.0, "num_generations": 8, "temperature
 FORCED = {"shuffle_dataset": False}
 
 
-def build_dataset(facts: ParallelFacts, style: str):
-    """Fact-major rows ``{prompt, fact_id, language, options, gold}``: fact 0 in every language, then fact 1, ..."""
+def build_dataset(facts: ParallelFacts, style: str, tokenizer=None, max_prompt_length: int | None = None):
+    """Fact-major rows ``{prompt, fact_id, language, options, gold}``: fact 0 in every language, then fact 1, ...
+
+    ``max_prompt_length`` (the paper: 512 tokens) keeps a longer prompt's first tokens, as the authors' tokenizer call
+    (``truncation=True, max_length=512``) does; the number of truncated prompts is logged."""
     import datasets
 
     if style not in PROMPT_STYLES:
         raise RecipeError(f"reward.prompt_style {style!r}: expected one of {PROMPT_STYLES}")
-    rows = []
+    rows, truncated = [], 0
     for fact in facts.facts:
         for lang in facts.languages:
             row = fact[lang]
-            rows.append({"prompt": generation_prompt(row, lang, style), "fact_id": row["fact_id"], "language": lang,
+            prompt = generation_prompt(row, lang, style)
+            if max_prompt_length and tokenizer is not None:
+                ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+                if len(ids) > max_prompt_length:
+                    prompt = tokenizer.decode(ids[:max_prompt_length])
+                    truncated += 1
+            rows.append({"prompt": prompt, "fact_id": row["fact_id"], "language": lang,
                          "options": list(row["options"]), "gold": int(row["gold"])})
+    if truncated:
+        log.warning("%d of %d prompts exceed data.max_prompt_length=%d tokens and were cut", truncated, len(rows),
+                    max_prompt_length)
     return datasets.Dataset.from_list(rows)
 
 
 def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
+def check_eval_batch(args, n_languages: int) -> None:
+    """Evaluation generates ``per_device_eval_batch_size`` completions per process and call: whole facts too."""
+    unit = n_languages * (args.num_generations_eval or args.num_generations)
+    if args.per_device_eval_batch_size % unit:
+        raise RecipeError(f"training.per_device_eval_batch_size={args.per_device_eval_batch_size} must be a multiple "
+                          f"of languages x num_generations = {unit} when the recipe evaluates during training")
 
 
 def check_generation_batch(args, n_languages: int, n_rows: int) -> int:
@@ -76,11 +102,18 @@ def training_arguments(config: dict[str, Any]):
     for key, value in FORCED.items():
         if key in training and training[key] != value:
             raise RecipeError(f"training.{key}={training[key]!r} breaks the fact-major order; it must be {value!r}")
+    training = dict(training)
+    kwargs = dict(training.get("generation_kwargs") or {})
+    if training.get("use_vllm") and "no_repeat_ngram_size" in kwargs:
+        # vLLM's SamplingParams has no n-gram blocking: the paper's "no repeated 3-grams" cannot be honoured there.
+        log.warning("training.generation_kwargs.no_repeat_ngram_size=%s dropped: vLLM has no n-gram blocking",
+                    kwargs.pop("no_repeat_ngram_size"))
+        config = {**config, "training": {**training, "generation_kwargs": kwargs or None}}
     return arguments.build(GRPOConfig, config, DEFAULTS, FORCED)
 
 
-def run(config: dict[str, Any]) -> dict[str, Any]:
-    """Train with multilingual GRPO and write the run folder; returns the final metrics."""
+def build_trainer(config: dict[str, Any]):
+    """``(trainer, facts)``: the ``GRPOTrainer`` of a recipe, ready to train (what :func:`run` trains)."""
     from transformers import set_seed
     from trl import GRPOTrainer
 
@@ -88,16 +121,37 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     set_seed(seed)
     reward_cfg = section(config, "reward")
     args = training_arguments(config)
-    facts = load_parallel_facts(section(config, "data"), f"{config['_source']} data")
-    dataset = build_dataset(facts, reward_cfg.get("prompt_style", "english_scaffold"))
+    data = section(config, "data")
+    evaluates = str(args.eval_strategy) not in ("no", "IntervalStrategy.NO")
+    if evaluates and not data.get("eval_split"):
+        raise RecipeError(f"{config['_source']}: training.eval_strategy is {args.eval_strategy} but data.eval_split "
+                          "is not set (the paper evaluates on the validation split)")
+    model_io.check_local_paths(config)
+    facts = load_parallel_facts(data, f"{config['_source']} data")
+    eval_facts = load_parallel_facts(eval_data_section(data), f"{config['_source']} data (eval)") if evaluates \
+        else None
     tokenizer = model_io.load_tokenizer(config["model"])
     tokenizer.padding_side = "left"
+    style, max_prompt = reward_cfg.get("prompt_style", "authors"), data.get("max_prompt_length")
+    dataset = build_dataset(facts, style, tokenizer, max_prompt)
+    eval_dataset = build_dataset(eval_facts, style, tokenizer, max_prompt) if eval_facts else None
     check_generation_batch(args, len(facts.languages), len(dataset))
+    if eval_dataset is not None:
+        check_eval_batch(args, len(facts.languages))
     reward = AllLanguagesReward(facts.languages, reward_cfg.get("log_path"))
     trainer = GRPOTrainer(
         model=model_io.load_model(config["model"]), reward_funcs=[reward], args=args, train_dataset=dataset,
+        eval_dataset=eval_dataset,
         processing_class=tokenizer, peft_config=model_io.lora_config(config.get("lora")),
+        callbacks=checkpoints.callbacks(config, tokenizer),
     )
+    return trainer, facts
+
+
+def run(config: dict[str, Any]) -> dict[str, Any]:
+    """Train with multilingual GRPO and write the run folder; returns the final metrics."""
+    trainer, facts = build_trainer(config)
+    args, tokenizer = trainer.args, trainer.processing_class
     result = trainer.train()
     history = [h for h in trainer.state.log_history if "reward" in h]
     metrics = {
@@ -108,5 +162,6 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
         "generation_batch_per_process": args.generation_batch_size // world_size(),
     }
     if trainer.is_world_process_zero():
-        model_io.save_run(trainer.model, tokenizer, config, facts.describe(), metrics)
+        model_io.save_run(trainer.model, tokenizer, config, facts.describe(), metrics,
+                          trainer_args=trainer.args)
     return metrics

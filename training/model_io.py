@@ -19,6 +19,7 @@ import importlib.metadata
 import logging
 import os
 import platform
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from xlfact.training.checkpoints import CHECKPOINTS_DIR
 from xlfact.training.config import RecipeError, public_view
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,39 @@ def torch_dtype(name: str | None):
     if name not in DTYPES:
         raise RecipeError(f"model.dtype {name!r}: expected one of {DTYPES}")
     return "auto" if name == "auto" else getattr(torch, name)
+
+
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+
+
+def check_model_path(name: str, what: str = "model.name_or_path") -> None:
+    """A local model folder must exist and hold ``config.json``; a name that cannot be a hub id must be a folder.
+
+    So a mistyped folder says "model folder ... not found", not huggingface_hub's "Repo id must be in the form"."""
+    path = Path(str(name)).expanduser()
+    if path.exists():
+        if not path.is_dir() or not ((path / "config.json").is_file() or (path / "tokenizer_config.json").is_file()):
+            raise RecipeError(f"{what}: {path} is not a checkpoint folder (no config.json)")
+        return
+    if str(name).startswith(("/", "./", "../", "~", ".")) or not _HUB_ID.fullmatch(str(name)):
+        raise RecipeError(f"{what}: model folder {name} not found")
+
+
+def check_local_paths(config: dict[str, Any]) -> None:
+    """Every local path the recipe names exists (model, tokenizer, data), checked before anything is loaded."""
+    model = config.get("model") or {}
+    check_model_path(model["name_or_path"])
+    if model.get("tokenizer"):
+        check_model_path(model["tokenizer"], "model.tokenizer")
+    data = config.get("data") or {}
+    for key in ("data_dir", "clika_dir"):
+        if data.get(key) and not Path(str(data[key])).expanduser().is_dir():
+            raise RecipeError(f"{config.get('_source', 'recipe')}: data.{key}: folder {data[key]} not found")
+    files = [data["corpus"]] if data.get("corpus") else []
+    files += [s["path"] for s in data.get("sources") or [] if isinstance(s, dict) and s.get("path")]
+    for file in files:
+        if not Path(str(file)).expanduser().is_file():
+            raise RecipeError(f"{config.get('_source', 'recipe')}: corpus file {file} not found")
 
 
 def load_tokenizer(model_cfg: dict[str, Any]):
@@ -78,6 +113,35 @@ def lora_config(lora: dict[str, Any] | None):
         raise RecipeError(f"lora: {err}; expected LoraConfig arguments (r, lora_alpha, lora_dropout, ...)") from err
 
 
+def effective_lora(lora: dict[str, Any] | None) -> dict[str, Any]:
+    """Every field of the ``peft.LoraConfig`` a recipe builds (after PEFT's defaults); empty without LoRA."""
+    config = lora_config(lora)
+    if config is None:
+        return {"lora": None}
+    import enum
+
+    out = {}
+    for key, value in sorted(config.to_dict().items()):
+        if isinstance(value, enum.Enum):
+            value = value.value
+        if isinstance(value, set):
+            value = sorted(value)
+        if not isinstance(value, (str, int, float, bool, type(None), list, dict)):
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def apply_lora(model, lora: dict[str, Any] | None):
     config = lora_config(lora)
     if config is None:
@@ -98,8 +162,27 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def model_card(config: dict[str, Any], data: dict[str, Any], metrics: dict[str, Any], has_adapter: bool) -> str:
-    """The model card (Hugging Face README with YAML front matter) of a finished run."""
+def effective_trainer_arguments(args) -> dict[str, Any]:
+    """Every argument of the trainer's config object after its defaults (YAML-safe values)."""
+    import enum
+
+    out = {}
+    for key, value in sorted(args.to_dict().items()):
+        if isinstance(value, enum.Enum):
+            value = value.value
+        if not isinstance(value, (str, int, float, bool, type(None), list, dict)):
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def model_card(config: dict[str, Any], data: dict[str, Any], metrics: dict[str, Any], has_adapter: bool,
+               trainer_args=None) -> str:
+    """The model card (Hugging Face README with YAML front matter) of a finished run.
+
+    A reproducibility record: the effective recipe (defaults filled in), every argument of the trainer's config
+    object after its defaults, the effective LoRA config, the data with the SHA-256 of every local file read, and the
+    library versions — so that two runs can be diffed section by section."""
     recipe = public_view(config)
     base = config["model"]["name_or_path"]
     front = {"base_model": base, "library_name": "transformers", "tags": ["xlfact", f"xlfact-{config['recipe']}"]}
@@ -118,13 +201,19 @@ def model_card(config: dict[str, Any], data: dict[str, Any], metrics: dict[str, 
         "## Data", "", "```yaml", yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip(), "```", "",
         "## Recipe and hyperparameters", "", "```yaml",
         yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True).rstrip(), "```", "",
+        "## Effective trainer arguments" + (f" ({type(trainer_args).__name__})" if trainer_args is not None else ""),
+        "", "```yaml", yaml.safe_dump(effective_trainer_arguments(trainer_args) if trainer_args is not None else {},
+                                      sort_keys=True, allow_unicode=True).rstrip(), "```", "",
+        "## Effective LoRA config", "", "```yaml", yaml.safe_dump(effective_lora(config.get("lora")),
+                                                                  sort_keys=True).rstrip(), "```", "",
         "## Training result", "", "```yaml", yaml.safe_dump(metrics, sort_keys=False).rstrip(), "```", "",
         "## Library versions", "", "```yaml", yaml.safe_dump(library_versions(), sort_keys=False).rstrip(), "```", "",
     ]
     return "\n".join(lines)
 
 
-def save_run(model, tokenizer, config: dict[str, Any], data: dict[str, Any], metrics: dict[str, Any]) -> Path:
+def save_run(model, tokenizer, config: dict[str, Any], data: dict[str, Any], metrics: dict[str, Any],
+             trainer_args=None) -> Path:
     """Write adapter, merged checkpoint, tokenizer, model card and recipe into ``config['output_dir']`` atomically.
 
     ``model`` is the trained model (a ``PeftModel`` when LoRA was used; it is merged here, in place).
@@ -143,9 +232,12 @@ def save_run(model, tokenizer, config: dict[str, Any], data: dict[str, Any], met
             model = model.to(torch_dtype(dtype))
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        (staging / "README.md").write_text(model_card(config, data, metrics, has_adapter), encoding="utf-8")
+        (staging / "README.md").write_text(model_card(config, data, metrics, has_adapter, trainer_args),
+                                           encoding="utf-8")
         (staging / "recipe.yaml").write_text(
             yaml.safe_dump(public_view(config), sort_keys=False, allow_unicode=True), encoding="utf-8")
+        if (out / CHECKPOINTS_DIR).is_dir():  # training.save_every's checkpoints, written during training
+            os.replace(out / CHECKPOINTS_DIR, staging / CHECKPOINTS_DIR)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             if old.exists():

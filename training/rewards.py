@@ -14,13 +14,14 @@ rewarded for knowing the fact in every language, not language by language. An al
 
 "Resolves to" is :func:`xlfact.evaluators.matching.resolve_option` (normalised exact match, else containment hitting
 exactly one option) — the one definition of a correct free-form answer in xlfact. The answer is the completion's first
-non-empty line.
+line after an optional ``Answer:`` / ``Answer text:`` prefix (the authors' ``extract_answer_text``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,14 +37,16 @@ class RolloutGroupingError(ValueError):
     """A reward call that does not hold every language of a fact the same number of times."""
 
 
+_ANSWER_PREFIX = re.compile(r"^\s*(answer|answer text)\s*:\s*", re.IGNORECASE)
+
+
 def extract_answer(completion: Any) -> str:
-    """The answer text of a completion: its first non-empty line (chat completions: the last message's content)."""
+    """The answer text of a completion, as the authors extract it (``extract_answer_text``): strip, drop a leading
+    ``Answer:`` / ``Answer text:``, keep the first line (chat completions: the last message's content)."""
     if isinstance(completion, list):  # conversational: [{"role": "assistant", "content": ...}]
         completion = completion[-1]["content"] if completion else ""
-    for line in str(completion or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+    text = _ANSWER_PREFIX.sub("", str(completion or "").strip())
+    return text.split("\n")[0].strip()
 
 
 def language_score(answer: str, options: Sequence[str], gold: int) -> float:

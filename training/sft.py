@@ -31,9 +31,16 @@ import torch
 import torch.nn.functional as F
 
 from xlfact.evaluators.multiple_choice import split_like_lm_eval
-from xlfact.training import arguments, model_io
+from xlfact.training import arguments, checkpoints, model_io
 from xlfact.training.config import RecipeError, section
-from xlfact.training.data import OPTION_LETTERS, ParallelFacts, cloze_prompt, load_parallel_facts, mcq_prompt
+from xlfact.training.data import (
+    OPTION_LETTERS,
+    ParallelFacts,
+    cloze_prompt,
+    eval_data_section,
+    load_parallel_facts,
+    mcq_prompt,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +113,11 @@ def build_dataset(facts: ParallelFacts, tokenizer, prompt_format: str, max_lengt
 
 
 class FactCollator:
-    """Flattens a batch of facts into padded sequences, keeping which fact/language/slot each sequence is."""
+    """Flattens a batch of facts into sequences, keeping which fact/language/slot each sequence is.
+
+    Sequences are padded on the left with explicit position ids, so every continuation ends in the last column and the
+    model computes vocabulary logits only for the last ``K + 1`` positions (``logits_to_keep``; K = the longest
+    continuation): memory grows with the batch, not with prompt length x vocabulary."""
 
     def __init__(self, pad_token_id: int):
         self.pad_token_id = pad_token_id
@@ -126,21 +137,33 @@ class FactCollator:
         label_t = torch.full((len(seqs), width), -100, dtype=torch.long)
         mask = torch.zeros((len(seqs), width), dtype=torch.long)
         for i, (ids, lab) in enumerate(zip(seqs, labels)):
-            input_ids[i, : len(ids)] = torch.tensor(ids)
-            label_t[i, : len(lab)] = torch.tensor(lab)
-            mask[i, : len(ids)] = 1
+            input_ids[i, width - len(ids):] = torch.tensor(ids)
+            label_t[i, width - len(lab):] = torch.tensor(lab)
+            mask[i, width - len(ids):] = 1
         return {
             "input_ids": input_ids, "attention_mask": mask, "labels": label_t,
+            "position_ids": (mask.cumsum(-1) - 1).clamp(min=0),
             "fact_index": torch.tensor(fact), "lang_index": torch.tensor(lang), "slot": torch.tensor(slot),
             "gold": torch.tensor(gold),
         }
 
 
+def forward_options(model, batch: dict[str, torch.Tensor], prompt_format: str, letter_ids: list[int] | None):
+    """``(log p, CE, outputs)`` of a :class:`FactCollator` batch, computing logits only where they are needed."""
+    keep = int((batch["labels"] != -100).sum(1).max()) + 1
+    outputs = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                    position_ids=batch["position_ids"], logits_to_keep=keep)
+    log_p, ce = option_log_probs(outputs.logits, batch, prompt_format, letter_ids)
+    return log_p, ce, outputs
+
+
 # --------------------------------------------------------------------------------------------------- the loss
 def option_log_probs(logits: torch.Tensor, batch: dict[str, torch.Tensor], prompt_format: str,
                      letter_ids: list[int] | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(log p [facts, langs, 4], CE [facts, langs])`` from the model's logits over a :class:`FactCollator` batch."""
-    labels = batch["labels"]
+    """``(log p [facts, langs, 4], CE [facts, langs])`` from the model's logits over a :class:`FactCollator` batch.
+
+    ``logits`` may cover only the last positions of the (left-padded) sequences; labels are aligned to them."""
+    labels = batch["labels"][:, -logits.shape[1]:]
     targets = labels[:, 1:]
     mask = targets != -100
     token_lp = -F.cross_entropy(logits[:, :-1].float().transpose(1, 2), targets.clamp(min=0), reduction="none")
@@ -196,8 +219,7 @@ def _trainer_class():
             self._parts: dict[str, list[float]] = defaultdict(list)
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
-            log_p, ce = option_log_probs(outputs.logits, inputs, self.prompt_format, self.letter_ids)
+            log_p, ce, outputs = forward_options(model, inputs, self.prompt_format, self.letter_ids)
             kl = consistency_kl(log_p, self.kl_direction)
             ce_mean, kl_mean = ce.mean(), kl.mean()
             loss = ce_mean + self.consistency_lambda * kl_mean if self.consistency_lambda else ce_mean
@@ -218,16 +240,16 @@ def _trainer_class():
 @torch.no_grad()
 def measure(model, dataset, collator, prompt_format: str, letter_ids: list[int] | None, direction: str = "p_to_mean",
             batch_facts: int = 16) -> dict[str, float]:
-    """Mean CE, mean cross-language KL and option accuracy of ``model`` over ``dataset`` (eval mode, no grad)."""
+    """Mean CE, mean cross-language KL and option accuracy of ``model`` over ``dataset`` (eval mode, no grad).
+
+    Streams ``batch_facts`` facts at a time and keeps only their option log-probabilities."""
     was_training = model.training
     model.eval()
     ce_sum = kl_sum = correct = count = 0.0
     for start in range(0, len(dataset), batch_facts):
         batch = collator([dataset[i] for i in range(start, min(start + batch_facts, len(dataset)))])
         batch = {k: v.to(model.device) for k, v in batch.items()}
-        log_p, ce = option_log_probs(model(input_ids=batch["input_ids"],
-                                           attention_mask=batch["attention_mask"]).logits, batch, prompt_format,
-                                     letter_ids)
+        log_p, ce, _ = forward_options(model, batch, prompt_format, letter_ids)
         kl = consistency_kl(log_p, direction)
         gold = torch.zeros(ce.shape, dtype=torch.long, device=ce.device)
         gold[batch["fact_index"], batch["lang_index"]] = batch["gold"]
@@ -243,12 +265,14 @@ def training_arguments(config: dict[str, Any]):
     """The ``TrainingArguments`` of an SFT recipe (built before anything is loaded)."""
     from transformers import TrainingArguments
 
-    # the collator needs the fact/language/slot columns
-    return arguments.build(TrainingArguments, config, forced={"remove_unused_columns": False})
+    # the collator needs the fact/language/slot columns; evaluation keeps the loss only, never the logits
+    return arguments.build(TrainingArguments, config,
+                           forced={"remove_unused_columns": False, "prediction_loss_only": True})
 
 
-def run(config: dict[str, Any]) -> dict[str, Any]:
-    """Train with the SFT-with-consistency recipe and write the run folder; returns the final metrics."""
+def build_trainer(config: dict[str, Any]):
+    """``(trainer, context)``: the consistency trainer of a recipe, ready to train, and what :func:`run` needs to
+    measure and save (facts, evaluation set, collator, prompt format, letter ids)."""
     from transformers import set_seed
 
     seed = int(config.get("seed", 0))
@@ -261,25 +285,51 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
         raise RecipeError(f"consistency.kl_direction {direction!r}: expected one of {KL_DIRECTIONS}")
     args = training_arguments(config)
     data_cfg = section(config, "data")
+    evaluates = str(args.eval_strategy) not in ("no", "IntervalStrategy.NO")
+    if evaluates and not data_cfg.get("eval_split"):
+        raise RecipeError(f"{config['_source']}: training.eval_strategy is {args.eval_strategy} but data.eval_split "
+                          "is not set (the paper evaluates on the validation split)")
+    model_io.check_local_paths(config)
     facts = load_parallel_facts(data_cfg, f"{config['_source']} data")
+    eval_facts = (load_parallel_facts(eval_data_section(data_cfg), f"{config['_source']} data (eval)")
+                  if data_cfg.get("eval_split") else facts)
     tokenizer = model_io.load_tokenizer(config["model"])
     letter_ids = letter_token_ids(tokenizer) if prompt_format == "mcq" else None
     dataset = build_dataset(facts, tokenizer, prompt_format, data_cfg.get("max_length"))
+    eval_dataset = (build_dataset(eval_facts, tokenizer, prompt_format, data_cfg.get("max_length"))
+                    if eval_facts is not facts else dataset)
     collator = FactCollator(tokenizer.pad_token_id)
     model = model_io.apply_lora(model_io.load_model(config["model"]), config.get("lora"))
-
-    before = measure(model, dataset, collator, prompt_format, letter_ids, direction)
     trainer = _trainer_class()(
-        model=model, args=args, train_dataset=dataset, data_collator=collator, consistency_lambda=lam,
+        model=model, args=args, train_dataset=dataset, eval_dataset=eval_dataset if evaluates else None,
+        data_collator=collator, consistency_lambda=lam,
         kl_direction=direction, prompt_format=prompt_format, letter_ids=letter_ids,
+        callbacks=checkpoints.callbacks(config, tokenizer),
     )
+    context = {"facts": facts, "eval_dataset": eval_dataset, "collator": collator, "prompt_format": prompt_format,
+               "letter_ids": letter_ids, "direction": direction, "tokenizer": tokenizer}
+    return trainer, context
+
+
+def run(config: dict[str, Any]) -> dict[str, Any]:
+    """Train with the SFT-with-consistency recipe and write the run folder; returns the final metrics."""
+    trainer, ctx = build_trainer(config)
+    data_cfg, facts, tokenizer = section(config, "data"), ctx["facts"], ctx["tokenizer"]
+
+    def scores(model) -> dict[str, float]:
+        return measure(model, ctx["eval_dataset"], ctx["collator"], ctx["prompt_format"], ctx["letter_ids"],
+                       ctx["direction"], trainer.args.per_device_eval_batch_size)
+
+    before = scores(trainer.model)
     result = trainer.train()
-    after = measure(trainer.model, dataset, collator, prompt_format, letter_ids, direction)
+    after = scores(trainer.model)
     metrics = {
         "train_loss": float(result.training_loss), "global_step": int(result.global_step),
         "train_runtime_s": float(result.metrics.get("train_runtime", math.nan)),
+        "measured_on": f"split {data_cfg['eval_split']}" if data_cfg.get("eval_split") else "the training facts",
         "before": before, "after": after,
     }
     if trainer.is_world_process_zero():
-        model_io.save_run(trainer.model, tokenizer, config, facts.describe(), metrics)
+        model_io.save_run(trainer.model, tokenizer, config, facts.describe(), metrics,
+                          trainer_args=trainer.args)
     return metrics

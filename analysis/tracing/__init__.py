@@ -9,6 +9,8 @@ checkpoints against each fact's corpus frequency, exactly as ``../shared/specs/f
 - :mod:`.cli` is ``xlfact trace frequency`` / ``xlfact trace similarity``; ``xlfact frequency`` is :mod:`.counting`.
 """
 
+from xlfact.errors import XlfactError
 
-class TracingInputError(ValueError):
+
+class TracingInputError(XlfactError):
     """Bad input to the tracing analyses; the message names the file, the row or fact, and the field."""

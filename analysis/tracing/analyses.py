@@ -221,12 +221,22 @@ def analyse_checkpoint(
     per_edges = frequency_edges(table.global_max)
     classifier = {lang: threshold_classifier(a.indices, a.freqs, a.labels) for lang, a in arrays.items()}
     n_total = sum(len(records.asked.get(lang, ())) for lang in langs)
+    per_relation_acc: dict[str, dict[str, float]] = {}
+    for lang in langs:  # MFT's per_language_per_relation_acc: relations sorted, 0 for a relation without facts asked
+        asked, right = records.asked.get(lang, set()), records.correct.get(lang, set())
+        counts: dict[str, list[int]] = {rel: [0, 0] for rel in sorted(set(table.languages[lang].relations))}
+        for i, rel in zip(table.languages[lang].indices.tolist(), table.languages[lang].relations):
+            if i in asked:
+                counts[rel][0] += int(i in right)
+                counts[rel][1] += 1
+        per_relation_acc[lang] = {rel: (c / n if n else 0.0) for rel, (c, n) in counts.items()}
     return {
         "step": records.step,
         "languages": langs,
         "recall": {
             "per_language_acc": per_acc,
             "overall_acc": sum(len(records.correct.get(lang, ())) for lang in langs) / n_total if n_total else 0.0,
+            "per_language_per_relation_acc": per_relation_acc,
         },
         "clc": clc_figures,
         "p_correct_given_frequency": {

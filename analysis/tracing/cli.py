@@ -23,7 +23,7 @@ def frequency_main(argv: list[str]) -> int:
     )
     parser.add_argument("--records", required=True)
     parser.add_argument("--frequencies", required=True)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--output_path", "--out", dest="out", required=True)
     parser.add_argument("--plots", default=None, help="folder for recall_vs_frequency.png and transfer_share.png")
     parser.add_argument("--mft-strict-languages", action="store_true",
                         help="every language and fact of the frequency file, unasked ones counted incorrect (MFT)")
@@ -64,7 +64,7 @@ def similarity_main(argv: list[str]) -> int:
     parser.add_argument("--analysis", required=True, help="the JSON written by 'xlfact trace frequency'")
     parser.add_argument("--frequencies", required=True)
     parser.add_argument("--klar-dir", required=True)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--output_path", "--out", dest="out", required=True)
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.frequencies import read_frequencies

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--languages", default="en,fr,es,ar,zh,ru,ja,tr,uk,ca,ko,el")
     parser.add_argument("--limit", type=int, default=None, help="first N facts per relation (quick runs)")
     parser.add_argument("--cpus", type=int, default=1, help="indexer threads (1 is safe for small corpora)")
-    parser.add_argument("--out", required=True, help="frequency JSON to write")
+    parser.add_argument("--output_path", "--out", dest="out", required=True, help="frequency JSON to write")
     args = parser.parse_args(argv)
     try:
         if args.api:
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             counter = LocalCounter(args.index)
         facts = klar_trace_facts(args.klar_dir, [x for x in args.languages.split(",") if x])
         result = count_frequencies(facts, counter, Path(args.out), args.limit)
-    except (TracingInputError, FileNotFoundError, ValueError) as err:
+    except (TracingInputError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"xlfact frequency: {err}", file=sys.stderr)
         return 2
     n = sum(len(rows) for rel in result.values() for rows in rel.values())

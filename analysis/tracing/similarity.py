@@ -62,6 +62,8 @@ def class_members(classifier: Mapping[str, Any], identical: Sequence[int]) -> di
     same = set(identical)
     out = {c: [i for i in classifier[f"{name}_indices"] if i not in same] for c, name in CLASSES.items()}
     out["all"] = [i for i in classifier["all_indices"] if i not in same]
+    fn = set(classifier["false_negative_indices"])
+    out["other"] = [i for i in classifier["all_indices"] if i not in fn and i not in same]  # SIM: all but fn
     return out
 
 

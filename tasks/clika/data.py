@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.errors import DataError
 from xlfact.evaluators.clika import LANGUAGES, N_OPTIONS, OPTION_LETTERS, TASKS
 from xlfact.jsonl import read_jsonl as read_jsonl_file
 from xlfact.tasks.clika.prompts import COPA_QUESTIONS
@@ -41,7 +42,7 @@ FICTIONAL_TYPES = (0, 1)
 TAG_RE = re.compile(r"\[\[(\w+):(.*?)\]\]")
 
 
-class ClikaDataError(ValueError):
+class ClikaDataError(DataError):
     """A CLiKA file or row that cannot be used; the message names file, row, item and field."""
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from xlfact.evaluators.clika import BASIC, FACTUAL, LANGUAGES  # the paper's languages (English first) and tasks
+from xlfact.tasks.clika.data import TRANSLATION_LANGUAGES
 from xlfact.tasks.config_writer import group_yaml, header, write_configs
 from xlfact.tasks.config_writer import task_yaml as _task_yaml
 
 BENCH = "clika"
 HERE = Path(__file__).resolve().parent
-LANGUAGES = ("en", "de", "fr", "it", "pl", "ru", "ar", "he", "ja", "zh")  # the paper's languages, English first
-BASIC = ("xcsqa", "xcopa")
-FACTUAL = ("xgeo", "xpeo")
-TRANSLATION_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "en")
 HEADER = header(BENCH)
 GROUP_METRICS = ("acc", "ra")
 # suffix of the task name -> (template, what it is)

@@ -30,6 +30,7 @@ from xlfact.evaluators.clika import (
     translation_matches,
 )
 from xlfact.evaluators.consistency import ENGLISH
+from xlfact.evaluators.records import RECORD_KEY
 from xlfact.tasks.clika.data import (
     load_fictional,
     load_items,
@@ -172,8 +173,8 @@ def process_translation(doc: dict[str, Any], results: list[Any]) -> dict[str, An
     output = results[0] if results else ""
     correct = translation_matches(output, doc["answer"])
     record = make_record(TRANSLATION_BENCHMARK, doc["id"], doc["lang"], correct, output=output)
-    values = file_record(record)  # logged under total_consistency, where ``xlfact report`` reads it
-    return {"acc": float(correct), "total_consistency": values["total_consistency"]}
+    values = file_record(record)  # logged under RECORD_KEY, where ``xlfact report`` reads it
+    return {"acc": float(correct), RECORD_KEY: values[RECORD_KEY]}
 
 
 # ----------------------------------------------------------------------------------------------- aggregations

@@ -27,20 +27,23 @@ from typing import Any
 
 import datasets
 
-LANGUAGES = ("en", "de", "es", "fr", "pt", "id", "ru", "ar", "zh", "ja", "sw", "bn")  # PolyFact's languages and order
-LOW_RESOURCE = ("id", "bn", "sw")
+from xlfact.errors import DataError
+from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
+from xlfact.tasks.polyfact.spec import LOW_RESOURCE, OPTION_LETTERS  # noqa: F401 - LOW_RESOURCE re-exported
+
+LANGUAGES = POLYFACT_LANGUAGES  # grouped over PolyFact's languages, in its order
 LITE_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "ru")  # Global-MMLU-Lite has no Russian
 VARIANTS = ("full", "lite")
 DIR_KEYS = {"full": "global_mmlu_dir", "lite": "global_mmlu_lite_dir"}
 DIR_ENVS = {"full": "XLFACT_GLOBAL_MMLU_DIR", "lite": "XLFACT_GLOBAL_MMLU_LITE_DIR"}
 SPLITS = ("test", "dev")
-LETTERS = ("A", "B", "C", "D")
+LETTERS = OPTION_LETTERS
 REQUIRED_FIELDS = ("sample_id", "subject", "subject_category", "question", "option_a", "option_b", "option_c",
                    "option_d", "answer")
 READERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv"}
 
 
-class GlobalMMLUDataError(ValueError):
+class GlobalMMLUDataError(DataError):
     """A Global-MMLU row or file that the built-in tasks cannot use; the message names file, row, item and field."""
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlfact.errors import DataError
 from xlfact.evaluators.klar import LANGUAGES
 
 KLAR_DIR_ENV = "XLFACT_KLAR_DIR"
@@ -51,7 +52,7 @@ SUBJECT = "<subject>"
 MASK = "<mask>"
 
 
-class KlarDataError(ValueError):
+class KlarDataError(DataError):
     """A KLAR-CLC file or sample that cannot be used; the message names the file, relation, sample and field."""
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import datasets
 
-from xlfact.evaluators.consistency import clc
+from xlfact.evaluators.consistency import clc, clc_per_relation
 from xlfact.evaluators.matching import answer_matches
 from xlfact.tasks.crosslingual import (  # noqa: F401 - referenced from the YAML metric_list
     distributed_world_size,
@@ -25,11 +25,12 @@ from xlfact.tasks.crosslingual import (  # noqa: F401 - referenced from the YAML
     total_consistency,
 )
 from xlfact.tasks.klar.data import resolve_klar_dir
-from xlfact.tasks.klar_trace.data import load_documents
+from xlfact.tasks.klar_trace.data import RELATIONS, load_documents
 
 BENCHMARK = "klar_trace"
-register_metric_names(("clc", "clc_mean"))
-TASK_METRICS = ("acc", "clc", "clc_mean", "total_consistency", "en_co")
+RELATION_METRICS = tuple(f"clc_{rel}" for rel in RELATIONS)  # this language's CLC within one relation
+register_metric_names(("clc", "clc_mean", *RELATION_METRICS))
+TASK_METRICS = ("acc", "clc", "clc_mean", *RELATION_METRICS, "total_consistency", "en_co")
 
 
 def load_klar_trace(**kwargs: Any) -> datasets.DatasetDict:
@@ -47,7 +48,7 @@ def process_results(doc: dict[str, Any], results: list[Any]) -> dict[str, Any]:
                          target=doc["target"], relation=doc["relation"])
     values = file_record(record)
     key = f"{BENCHMARK}|{doc['lang']}"
-    values.update({"acc": float(correct), "clc": key, "clc_mean": key})
+    values.update({"acc": float(correct), "clc": key, "clc_mean": key, **{name: key for name in RELATION_METRICS}})
     return {name: values[name] for name in TASK_METRICS}
 
 
@@ -70,3 +71,24 @@ def clc_mean(items: list[Any]) -> float:
     """The paper's overall CLC: the mean over all languages of the run, English included."""
     run = _run_clc(items)
     return math.nan if run is None else float(run[1]["overall"])
+
+
+def _relation_clc(relation: str):
+    def aggregate(items: list[Any]) -> float:
+        if not items or distributed_world_size() > 1:
+            return math.nan
+        benchmark, lang = str(items[0]).split("|", 1)
+        records = store_snapshot().get(benchmark, {})
+        if "en" not in records:
+            return math.nan
+        correct = {run_lang: {item for item, r in recs.items() if r["correct"]} for run_lang, recs in records.items()}
+        relation_of = {item: r["relation"] for recs in records.values() for item, r in recs.items()}
+        return float(clc_per_relation(correct, relation_of, [lang])[lang].get(relation, math.nan))
+
+    aggregate.__name__ = f"clc_{relation}"
+    aggregate.__doc__ = f"Jaccard with English within relation {relation} (0 for an empty union; English 1.0)."
+    return aggregate
+
+
+# clc_<relation>: one aggregation per relation, referenced by name from the task template
+globals().update({f"clc_{rel}": _relation_clc(rel) for rel in RELATIONS})

@@ -11,34 +11,43 @@ Sources (``source`` metadata key):
 A local directory replaces the hub (``--metadata data_dir=DIR`` or ``XLFACT_DATA_DIR``): ``DIR/<config>/<split>.jsonl``
 (or ``.parquet``) with the hub's columns, e.g. ``DIR/de/test.jsonl``; for ``wikifact``, ``DIR/<split>.jsonl``.
 
-Every row is validated; a bad row raises :class:`PolyFactDataError` naming the file, row, fact and field, unless
-``on_invalid=skip`` is set, in which case the skipped rows are counted and reported in the log, never dropped silently.
+Text is NFC-normalised on load (as KLAR-CLC's loader does), so an NFD-decomposed row gets the same gold answer and
+the same duplicate check as its NFC twin. Every row is validated (4 non-empty distinct options and no fifth,
+``answer_text`` one of them, ``answer_index`` an integer 0-3); a bad row raises :class:`PolyFactDataError` naming the
+file, row, fact and field, unless ``on_invalid=skip`` is set, in which case the skipped rows are counted and reported
+in the log, never dropped silently.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.errors import DataError
 from xlfact.jsonl import read_jsonl
+from xlfact.tasks.polyfact.spec import (  # noqa: F401 - LANGUAGES and the groups are re-exported for callers
+    DATA_DIR_ENV,
+    HIGH_RESOURCE,
+    HUB_DATASETS,
+    HUB_REVISIONS,
+    LANGUAGES,
+    LOW_RESOURCE,
+    OPTION_FIELDS,
+    REVISION_ENV,
+)
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("en", "de", "es", "fr", "pt", "id", "ru", "ar", "zh", "ja", "sw", "bn")
-LOW_RESOURCE = ("id", "bn", "sw")
-HIGH_RESOURCE = tuple(lang for lang in LANGUAGES if lang not in LOW_RESOURCE)
-HUB_DATASETS = {"polyfact": "jvonrad/PolyFact", "clean": "jvonrad/PolyFact-Clean", "wikifact": "jvonrad/WIKI-FACT"}
 # The paper's PolyFact-Clean filter: properties whose questions are too often ambiguous or wrong.
 CLEAN_EXCLUDED_PROPERTIES = frozenset({"P495", "P136", "P19"})  # country of origin, genre, place of birth
-OPTION_FIELDS = ("option_a", "option_b", "option_c", "option_d")
 REQUIRED_FIELDS = ("fact_id", "question", *OPTION_FIELDS, "answer_text", "answer_index")
-DATA_DIR_ENV = "XLFACT_DATA_DIR"
 
 
-class PolyFactDataError(ValueError):
+class PolyFactDataError(DataError):
     """A PolyFact row that cannot be scored; the message names file, row, fact and field."""
 
 
@@ -59,24 +68,42 @@ def _where(source: str, row: int, fact: Any) -> str:
     return f"{source} row {row}" + (f" (fact {fact})" if fact not in (None, "") else "")
 
 
+def _nfc(value: Any) -> Any:
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+def _index(value: Any, where: str) -> int:
+    """``answer_index`` as an int: an integer, or a string of digits; never 1.7, ``true`` or ``"one"``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise PolyFactDataError(f"{where}: answer_index {value!r} is not an integer; expected 0-3")
+
+
 def validate_row(raw: dict[str, Any], lang: str, source: str, row: int) -> dict[str, Any]:
-    """Check one flat hub row and return it with ``options`` (list of 4), ``gold`` and ``option_ids``."""
+    """Check one flat hub row and return it, NFC-normalised, with ``options`` (list of 4), ``gold`` and
+    ``option_ids``."""
+    raw = {key: _nfc(value) for key, value in raw.items()}
     fact = raw.get("fact_id")
     where = _where(source, row, fact)
     for field in REQUIRED_FIELDS:
         if field not in raw or raw[field] is None:
             raise PolyFactDataError(f"{where}: field {field!r} is missing; expected the hub columns {REQUIRED_FIELDS}")
-    for field in ("fact_id", "question", *OPTION_FIELDS):
+    extra = sorted(k for k in raw if k.startswith("option_") and k not in OPTION_FIELDS and k != "option_ids")
+    if extra:
+        raise PolyFactDataError(f"{where}: {extra[0]} is an option beyond option_d; expected exactly 4 options")
+    for field in ("fact_id", "question", *OPTION_FIELDS, "answer_text"):
         if not isinstance(raw[field], str) or not raw[field].strip():
             raise PolyFactDataError(f"{where}: {field} is empty or not a string; expected non-empty text")
     options = [raw[f] for f in OPTION_FIELDS]
     if len(set(options)) != len(options):
         dup = next(f for i, f in enumerate(OPTION_FIELDS) if options[i] in options[:i])
         raise PolyFactDataError(f"{where}: {dup} repeats another option ({raw[dup]!r}); expected 4 distinct options")
-    try:
-        index = int(raw["answer_index"])
-    except (TypeError, ValueError):
-        raise PolyFactDataError(f"{where}: answer_index {raw['answer_index']!r} is not an integer") from None
+    if raw["answer_text"] not in options:
+        raise PolyFactDataError(f"{where}: answer_text {raw['answer_text']!r} is not one of the options; expected "
+                                "the gold answer among option_a..option_d")
+    index = _index(raw["answer_index"], where)
     if not 0 <= index < len(options):
         raise PolyFactDataError(f"{where}: answer_index {index} is out of range; expected 0-3")
     option_ids = raw.get("option_ids")
@@ -144,12 +171,13 @@ def local_file(data_dir: str | os.PathLike, config: str | None, split: str) -> P
     )
 
 
-def _hub_rows(source: str, config: str | None, split: str) -> Iterable[dict[str, Any]]:
+def _hub_rows(source: str, config: str | None, split: str, revision: str | None = None) -> Iterable[dict[str, Any]]:
     import datasets
 
     name = HUB_DATASETS[source]
+    revision = revision or os.environ.get(REVISION_ENV) or HUB_REVISIONS.get(source)
     try:
-        return datasets.load_dataset(name, config, split=split)
+        return datasets.load_dataset(name, config, split=split, revision=revision)
     except Exception as err:  # noqa: BLE001 - re-raised with the way out
         raise RuntimeError(
             f"PolyFact: could not load {name} (config {config!r}, split {split!r}) from the Hugging Face hub: {err}. "
@@ -166,6 +194,7 @@ def load_polyfact(
     split: str = "test",
     clean_filter: bool = False,
     on_invalid: str = "error",
+    revision: str | None = None,
 ) -> list[dict[str, Any]]:
     """Validated PolyFact rows of one language, in dataset order, with ``options`` and the resolved ``gold`` slot."""
     if source not in HUB_DATASETS:
@@ -178,7 +207,8 @@ def load_polyfact(
         path = local_file(data_dir, config, split)
         origin, raw_rows = str(path), _read_local(path)
     else:
-        origin, raw_rows = f"{HUB_DATASETS[source]}[{config or 'default'}]/{split}", _hub_rows(source, config, split)
+        origin = f"{HUB_DATASETS[source]}[{config or 'default'}]/{split}"
+        raw_rows = _hub_rows(source, config, split, revision)
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     skipped: list[str] = []

@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 from xlfact.tasks.config_writer import group_yaml, task_yaml, write_configs
+from xlfact.tasks.polyfact.spec import LANGUAGES, LOW_RESOURCE
 
 BENCH = "polyfact"
 HERE = Path(__file__).resolve().parent
-LANGUAGES = ("en", "de", "es", "fr", "pt", "id", "ru", "ar", "zh", "ja", "sw", "bn")  # the paper's order
-LOW_RESOURCE = ("id", "bn", "sw")
 VARIANTS = {
     # prefix: (base template, source, PolyFact-Clean filter)
     "polyfact": ("_polyfact_template_yaml", "polyfact", False),

@@ -27,7 +27,8 @@ def load_dataset(**kwargs: Any) -> datasets.DatasetDict:
 
     Keys read: ``xlfact_lang`` and ``xlfact_source`` / ``xlfact_clean`` (from the task YAML), and the user's
     ``data_dir`` (local copy in the hub layout), ``source`` (override: polyfact | clean | wikifact), ``split``
-    (default test) and ``on_invalid`` (error | skip).
+    (default test), ``on_invalid`` (error | skip) and ``data_revision`` (hub commit); see
+    :data:`xlfact.tasks.polyfact.spec.METADATA_KEYS`.
     """
     lang = kwargs["xlfact_lang"]
     source = kwargs.get("source") or kwargs.get("xlfact_source", "polyfact")
@@ -39,5 +40,6 @@ def load_dataset(**kwargs: Any) -> datasets.DatasetDict:
         split=kwargs.get("split", "test"),
         clean_filter=clean,
         on_invalid=kwargs.get("on_invalid", "error"),
+        revision=kwargs.get("data_revision"),
     )
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})

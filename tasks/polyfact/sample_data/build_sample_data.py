@@ -30,12 +30,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlfact.tasks.polyfact.spec import LANGUAGES as SPEC_LANGUAGES
+
 HERE = Path(__file__).resolve().parent
 
-# The 12 PolyFact language configs, in the order the files are written.
-LANGUAGES = ("ar", "bn", "de", "en", "es", "fr", "id", "ja", "pt", "ru", "sw", "zh")
+# The 12 PolyFact language configs, in the order the files are written (alphabetical).
+LANGUAGES = tuple(sorted(SPEC_LANGUAGES))
 # Column order of the label tables below (Latin-script languages first, which keeps the tables readable).
 TABLE_LANGUAGES = ("en", "de", "es", "fr", "pt", "id", "sw", "ru", "ar", "zh", "ja", "bn")
+assert sorted(TABLE_LANGUAGES) == list(LANGUAGES), "the label tables need one column per PolyFact language"
 HUB_COLUMNS = (
     "fact_id", "language", "subject", "relation", "object", "question",
     "option_a", "option_b", "option_c", "option_d", "answer_text", "answer_index",

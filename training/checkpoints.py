@@ -1,0 +1,154 @@
+"""``training.save_every: N`` — a merged checkpoint every N optimizer steps, for tracing what a model learns when.
+
+Every recipe (SFT, GRPO, CPT, fictional) takes the same option and the same callback. While training, the run's
+``output_dir/checkpoints/`` receives one folder per saved step::
+
+    OUTPUT/checkpoints/step0/      the starting model (the baseline of every acquisition curve)
+    OUTPUT/checkpoints/step50/     after 50 optimizer steps
+    OUTPUT/checkpoints/step100/    ...
+
+Each folder is a complete checkpoint that ``lm_eval --model hf --model_args pretrained=DIR`` loads: the weights with
+the LoRA update folded in (in the base model's dtype), the tokenizer, and ``xlfact_checkpoint.json`` (step, epoch,
+recipe, base model). Folder names match ``step(\\d+)``, the rule ``xlfact trace --checkpoints DIR`` sorts by.
+
+The merge does not touch the weights being trained: for each LoRA layer the merged weight is computed as
+``W + delta`` (PEFT's own ``get_delta_weight``) into a copy on the CPU, one layer at a time, so training continues
+from exactly the weights it had (``merge_adapter``/``unmerge_adapter`` would round the bf16 base weights each time).
+Each folder is written under a temporary name and renamed into place; a folder that already exists (a resumed run) is
+left as it is. Saving runs on the main process only and needs unsharded weights (not DeepSpeed ZeRO-3 / FSDP
+sharded states).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS_DIR = "checkpoints"
+STEP_PATTERN = re.compile(r"step(\d+)")
+INFO_FILE = "xlfact_checkpoint.json"
+
+
+def checkpoint_dir(output_dir: str | os.PathLike, step: int) -> Path:
+    return Path(str(output_dir)).expanduser().resolve() / CHECKPOINTS_DIR / f"step{int(step)}"
+
+
+def list_checkpoints(folder: str | os.PathLike) -> list[tuple[int, Path]]:
+    """``(step, path)`` of the checkpoint folders under ``folder`` (or ``folder/checkpoints``), in step order."""
+    root = Path(folder)
+    if (root / CHECKPOINTS_DIR).is_dir():
+        root = root / CHECKPOINTS_DIR
+    found = []
+    for child in root.iterdir() if root.is_dir() else []:
+        match = STEP_PATTERN.fullmatch(child.name)
+        if match and child.is_dir():
+            found.append((int(match.group(1)), child))
+    return sorted(found)
+
+
+def merged_state_dict(model) -> dict[str, Any]:
+    """The state dict of ``model`` with any LoRA update folded in, keyed as the plain base model, on the CPU.
+
+    ``model`` is a ``PeftModel`` (LoRA, optional ``modules_to_save``) or a plain ``PreTrainedModel``; its own
+    parameters are not modified.
+    """
+    import torch
+
+    if not hasattr(model, "get_base_model"):
+        return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    base = model.get_base_model()
+    adapter = getattr(model, "active_adapter", "default")
+    adapter = adapter[0] if isinstance(adapter, (list, tuple)) else adapter
+    deltas: dict[str, Any] = {}
+    with torch.no_grad():
+        for name, module in base.named_modules():
+            if hasattr(module, "get_delta_weight") and hasattr(module, "base_layer") and adapter in getattr(
+                    module, "lora_A", {}):
+                deltas[f"{name}.weight"] = module
+        out: dict[str, Any] = {}
+        for key, value in base.state_dict().items():
+            if "lora_" in key or ".original_module." in key:
+                continue
+            clean = key.replace(".base_layer.", ".").replace(f".modules_to_save.{adapter}.", ".")
+            if clean in deltas and key.endswith(".base_layer.weight"):
+                delta = deltas[clean].get_delta_weight(adapter)
+                value = (value.float() + delta.float()).to(value.dtype)
+            out[clean] = value.detach().to("cpu", copy=True)
+    return out
+
+
+def save_merged_checkpoint(model, tokenizer, folder: str | os.PathLike, info: dict[str, Any],
+                           dtype: str | None = None) -> Path | None:
+    """Write ``model`` merged (see :func:`merged_state_dict`) with ``tokenizer`` into ``folder``, atomically.
+
+    Returns the folder, or None when it already existed (left untouched)."""
+    import torch
+
+    folder = Path(folder)
+    if folder.exists():
+        log.info("save_every: %s exists (resumed run); left as it is", folder)
+        return None
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.with_name(f".{folder.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        state = merged_state_dict(model)
+        if dtype and dtype != "auto":
+            target = getattr(torch, dtype)
+            state = {k: v.to(target) if v.is_floating_point() else v for k, v in state.items()}
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        base.save_pretrained(staging, state_dict=state)
+        tokenizer.save_pretrained(staging)
+        (staging / INFO_FILE).write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log.info("save_every: wrote %s", folder)
+    return folder
+
+
+def save_every_callback(config: dict[str, Any], tokenizer):
+    """The ``TrainerCallback`` for ``training.save_every`` (None when the recipe does not set it)."""
+    every = (config.get("training") or {}).get("save_every")
+    if not every:
+        return None
+    from transformers import TrainerCallback
+
+    every = int(every)
+    output_dir = config["output_dir"]
+    dtype = (config.get("model") or {}).get("dtype")
+    base_info = {"recipe": config.get("recipe"), "base_model": (config.get("model") or {}).get("name_or_path"),
+                 "save_every": every}
+
+    class SaveMergedEvery(TrainerCallback):
+        """Merged checkpoint at step 0 and every ``save_every`` optimizer steps (main process only)."""
+
+        def _save(self, state, model) -> None:
+            if not state.is_world_process_zero or model is None:
+                return
+            info = {**base_info, "step": int(state.global_step), "epoch": state.epoch}
+            save_merged_checkpoint(model, tokenizer, checkpoint_dir(output_dir, state.global_step), info, dtype)
+
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            if state.global_step == 0:
+                self._save(state, model)
+
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            if state.global_step % every == 0:
+                self._save(state, model)
+
+    return SaveMergedEvery()
+
+
+def callbacks(config: dict[str, Any], tokenizer) -> list:
+    """The callbacks every recipe hands its trainer (today: ``training.save_every``)."""
+    callback = save_every_callback(config, tokenizer)
+    return [callback] if callback is not None else []
