@@ -1,8 +1,9 @@
 """AdaXEval end to end, offline.
 
 (a) The test corpus (12 paired English/Japanese paragraphs) -> ``xlfact build adaxeval`` with the answer key as a
-scripted LLM -> a tiny Llama continually trained on the corpus, with checkpoints -> ``xlfact trace`` over them with the
-generated task folder: accuracy rises for every split, source language and question language.
+scripted LLM -> ``xlfact train cpt`` of a tiny Llama on the corpus with ``training.save_every`` -> ``xlfact trace`` over
+the checkpoints with the generated task folder: accuracy rises for every split, source language and question language
+(the cross-lingual figure: facts from English documents asked in Japanese, and the reverse).
 (b) SmolLM2-135M-Instruct (the embedded model) as the real LLM on one document pair: all four steps run and the report
 accounts for every unit (kept or dropped, with reasons) — low quality is expected, a crash or a silent loss is not.
 """
@@ -20,34 +21,21 @@ from xlfact.testing import build_tiny_llama, spaced_cjk
 
 pytestmark = pytest.mark.slow
 DATA = Path(__file__).resolve().parent / "data" / "adaxeval"
-STEPS = (0, 20, 60)  # past ~60 steps the tiny model overfits and Japanese generalization falls again
+STEPS, SAVE_EVERY = 40, 20  # one step per epoch; longer, the tiny model overfits and generalization falls
 
 
 def train_checkpoints(root: Path, texts: list[str], items: list[dict]) -> list[Path]:
-    """Continual pretraining of a tiny Llama on the corpus paragraphs (plain causal LM loss), saved at STEPS."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
+    """``xlfact train cpt`` on the corpus (a bilingual monolingual-rows source), a merged checkpoint every SAVE_EVERY
+    optimizer steps (``training.save_every``): full fine-tuning of a tiny Llama, one batch of all 24 paragraphs."""
     # corpus text with CJK characters apart (no merge across a cloze boundary), options and questions as they are
     vocab = [spaced_cjk(t) for t in texts] + [o for i in items for o in i["options"]] + [i["question"] for i in items]
     base = build_tiny_llama(root / "base", vocab, seed=0, vocab_size=768)
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForCausalLM.from_pretrained(base)
-    torch.manual_seed(0)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    batch = tokenizer([t + tokenizer.eos_token for t in texts], return_tensors="pt", padding=True)
-    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
-    saved = []
-    for step in range(STEPS[-1] + 1):
-        if step in STEPS:
-            folder = root / "run" / f"checkpoint-{step}"
-            model.save_pretrained(folder)
-            tokenizer.save_pretrained(folder)
-            saved.append(folder)
-        model(**batch, labels=labels).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    return saved
+    run = root / "run"
+    assert xlfact(["train", "cpt", "--config", "cpt_mix_tiny_cpu", f"model.name_or_path={base}",
+                   f"data.sources=[{{path: {DATA / 'corpus.jsonl'}, weight: 1.0}}]", f"output_dir={run}",
+                   "lora=null", "training.per_device_train_batch_size=24", "training.learning_rate=3e-3",
+                   f"training.num_train_epochs={STEPS}", f"training.save_every={SAVE_EVERY}"]) == 0
+    return sorted((run / "checkpoints").glob("step*"), key=lambda p: int(p.name[4:]))
 
 
 def test_build_train_trace_rises(tmp_path):
@@ -71,11 +59,12 @@ def test_build_train_trace_rises(tmp_path):
     # every split x source language x question language (en->ja is the cross-lingual figure)
     assert set(acc) == {(f"corpusqa_{s}_from_{src}", lang) for s in ("memorization", "generalization")
                         for src in ("en", "ja") for lang in ("en", "ja")}
-    first, last = "checkpoint-0", f"checkpoint-{STEPS[-1]}"
+    assert [c.name for c in checkpoints] == ["step0", "step20", "step40"]
+    first, last = "step0", f"step{STEPS}"
     for key, series in acc.items():
         assert series[last] > series[first], (key, series)
         if "memorization" in key[0]:
-            assert series[last] >= 0.7, (key, series)
+            assert series[last] >= 0.6, (key, series)
     learned = list(csv.DictReader((trace / "first_learned.csv").open(encoding="utf-8")))
     assert {r["fact"] for r in learned} == {i["fact_id"] for i in items}
     results = json.loads(next((trace / "checkpoints" / last).rglob("results_*.json")).read_text())

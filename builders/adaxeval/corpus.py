@@ -16,10 +16,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlfact.errors import DataError
 from xlfact.jsonl import read_jsonl
 
 
-class BuildError(ValueError):
+class BuildError(DataError):
     """Bad input to a builder: one line naming file, row and field (exit code 2)."""
 
 
