@@ -6,9 +6,13 @@ the same for the flat schemas of :mod:`.schema`, in the spirit of outlines/guida
 
 * ``bool``, ``Literal`` and bounded ``int`` fields: the allowed value with the highest mean log-probability per token;
 * ``str`` fields: greedy tokens until a closing quote, a newline or ``max_string_tokens``;
-* ``list[str]`` fields with a required length (the 3 distractors): that many strings;
+* ``list[str]`` fields with a required length (the 3 distractors): that many strings, each distinct from the answer
+  and the others (a repeat is generated again with its first token banned);
 * nested models (the triple) recursively; ``Triple | None`` is ``null`` when the preceding ``factuality`` is false;
-* free-text side fields (``reason``, ``explanations``, ``associated_sentences``) keep their defaults.
+* free-text side fields (``reason``, ``explanations``, ``associated_sentences``) keep their defaults;
+* the cloze (``fill_in_blank`` with the sentence in the input): a choice among the sentence with the triple's object
+  or subject replaced by ``[BLANK]`` (the rule the prompt states), and ``answer`` is then the blanked phrase — without
+  such a candidate, a free string like any other.
 
 The result is JSON text that goes through the same pydantic validation as any other answer, so a bad value (an empty
 string, a cloze without ``[BLANK]``) is still a counted drop.
@@ -86,14 +90,31 @@ class SchemaFiller:
         self.feed(best)
         return best
 
-    def string(self) -> str:
+    def string(self, avoid: set[str] | None = None) -> str:
+        """A greedy string; with ``avoid``, a value in it (or empty) is generated again with its first token banned
+        (up to 3 times): the "distinct options" constraint."""
+        banned: set[int] = set()
+        value = ""
+        for _ in range(4):
+            value, first = self._string(banned)
+            if not avoid or (value and value.casefold() not in avoid) or first is None:
+                break
+            banned.add(first)
+        self.feed(json.dumps(value, ensure_ascii=False))
+        return value
+
+    def _string(self, banned: set[int]) -> tuple[str, int | None]:
         start = self.cache.get_seq_length()
         saved = self.logits
         self.feed('"')
         tokens: list[int] = []
         text = ""
-        for _ in range(self.max_string_tokens):
-            token = int(self.logits.argmax())
+        for step in range(self.max_string_tokens):
+            logits = self.logits
+            if step == 0 and banned:
+                logits = logits.clone()
+                logits[list(banned)] = -float("inf")
+            token = int(logits.argmax())
             if token in self.stop_ids:
                 break
             tokens.append(token)
@@ -102,11 +123,9 @@ class SchemaFiller:
                 text = text.split('"')[0].split("\n")[0]
                 break
             self._forward([token])
-        value = text.strip()
         self._rollback(start)
         self.logits = saved
-        self.feed(json.dumps(value, ensure_ascii=False))
-        return value
+        return text.strip(), (tokens[0] if tokens else None)
 
     # ------------------------------------------------------------------------------------------ schema walk
     def value(self, name: str, annotation: Any, filled: dict[str, Any]) -> Any:
@@ -126,6 +145,13 @@ class SchemaFiller:
         if annotation is int:
             raise TypeError(f"field {name}: an int needs bounds (see object())")
         if annotation is str:
+            if name == "fill_in_blank" and (candidates := self._cloze_candidates(filled)):
+                chosen = json.loads(self.choose([json.dumps(c, ensure_ascii=False) for c in candidates]))
+                self.blanked = candidates[chosen]
+                return chosen
+            if name == "answer" and self.blanked is not None:
+                self.feed(json.dumps(self.blanked, ensure_ascii=False))
+                return self.blanked
             return self.string()
         if origin is list and args == (str,):
             values = []
@@ -133,10 +159,22 @@ class SchemaFiller:
             for i in range(LIST_LENGTH.get(name, 1)):
                 if i:
                     self.feed(", ")
-                values.append(self.string())
+                taken = {str(v).casefold() for v in (filled.get("answer"), *values) if v}
+                values.append(self.string(avoid=taken if name == "distractors" else None))
             self.feed("]")
             return values
         raise TypeError(f"field {name}: {annotation} is not supported by schema-guided generation")
+
+    def _cloze_candidates(self, filled: dict[str, Any]) -> dict[str, str]:
+        """cloze text -> blanked phrase, for the triple's object then subject found in the input sentence."""
+        sentence = str(self.payload.get("sentence") or "")
+        out: dict[str, str] = {}
+        for triple in (filled.get("triple"), self.payload.get("triple")):
+            for key in ("object", "subject"):
+                phrase = str((triple or {}).get(key) or "").strip()
+                if phrase and phrase in sentence and phrase != sentence.strip():
+                    out.setdefault(sentence.replace(phrase, "[BLANK]", 1), phrase)
+        return out
 
     def object(self, schema: type[BaseModel]) -> dict[str, Any]:
         filled: dict[str, Any] = {}
@@ -156,7 +194,9 @@ class SchemaFiller:
         self.feed("}")
         return filled
 
-    def fill(self, prompt_ids: list[int], schema: type[BaseModel]) -> str:
+    def fill(self, prompt_ids: list[int], schema: type[BaseModel], payload: dict[str, Any] | None = None) -> str:
+        self.payload = payload or {}
+        self.blanked: str | None = None
         with self.torch.no_grad():
             self._start(prompt_ids)
             return json.dumps(self.object(schema), ensure_ascii=False)
