@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from xlfact.atomic import write_json_atomic, write_text_atomic
+from xlfact.files.atomic import write_json_atomic, write_text_atomic
 from xlfact.builders.adaxeval.corpus import BuildError, read_corpus
 from xlfact.builders.adaxeval.llm import CachedClient, HFClient, LLMClient, OpenAIClient, ScriptedClient
 from xlfact.builders.adaxeval.pipeline import Builder, Settings

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from xlfact.cli import main as xlfact
-from xlfact.testing import build_tiny_llama, spaced_cjk
+from xlfact.training.tiny_models import build_tiny_llama, spaced_cjk
 
 pytestmark = pytest.mark.slow
 DATA = Path(__file__).resolve().parent / "data" / "adaxeval"
@@ -72,7 +72,7 @@ def test_build_train_trace_rises(tmp_path):
 
 
 def test_smollm2_runs_all_four_steps(tmp_path):
-    from xlfact.demo import ensure_default_model
+    from xlfact.cli.demo import ensure_default_model
 
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [

@@ -96,7 +96,7 @@ def test_lm_eval_runs_the_folder_with_cross_lingual_metrics(mlda_dir, tmp_path):
     from lm_eval.evaluator import simple_evaluate
     from lm_eval.tasks import TaskManager
 
-    from xlfact.testing import build_tiny_llama, spaced_cjk
+    from xlfact.training.tiny_models import build_tiny_llama, spaced_cjk
 
     out = tmp_path / "task"
     assert xlfact(["make-task", "--data", str(mlda_dir), "--name", "mlda", "--out", str(out)]) == 0

@@ -24,7 +24,7 @@ TEXTS = [
 def tiny(tmp_path_factory):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     path = build_tiny_llama(tmp_path_factory.mktemp("tiny"), TEXTS, hidden_size=32, num_layers=2, num_heads=4,
                             vocab_size=300)
@@ -329,3 +329,27 @@ def test_cli_lape_lahis_resume_and_compare(tiny, tmp_path, monkeypatch):
     causal = tmp_path / "c"
     assert analyze(["lahis", *base, "--out", str(causal), "--chunks", "2", "--join", "3"]) == 0
     assert analyze(["compare", str(out), str(causal), "--out", str(tmp_path / "x")]) == 2  # never across modes
+
+
+# ----------------------------------------------------------------------------------------------- inputs
+def test_polyfact_items_and_ted_chunking(tmp_path):
+    from xlfact.analysis.mechanistic import sources
+    from xlfact.demo import bundled_polyfact_dir
+    from xlfact.tasks.polyfact.data import load_polyfact
+
+    items = sources.polyfact_lens_items(bundled_polyfact_dir(), ["de"], limit=3)
+    en = {r["fact_id"]: r["answer_text"] for r in load_polyfact("en", data_dir=bundled_polyfact_dir())}
+    de = load_polyfact("de", data_dir=bundled_polyfact_dir())[:3]
+    assert [i["answer"] for i in items] == [r["answer_text"] for r in de]
+    assert [i["answer_en"] for i in items] == [en[r["fact_id"]] for r in de]
+    assert all(i["prompt"].endswith(" ") and not i["prompt"].endswith("  ") for i in items)
+    long_zh = "这是一个足够长的中文句子，用来测试过滤规则。"
+    rows = [{"para_data": {"en": f"English sentence number {i}\nwith a break", "zh-cn": "短" if i % 2 else long_zh}}
+            for i in range(12)]
+    path = tmp_path / "multi_way.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    units = sources.ted_units(path, ["en", "zh"])
+    assert len(units["en"]) == 2 and units["en"][0].startswith("English sentence number 0 with a break English")
+    assert units["zh"] == [" ".join([long_zh] * 5)]  # 6 kept (under 20 characters dropped), 1 left over
+    query = sources.lens_query("<subject> 的官方语言是什么？答案是：<mask>.", "St. Lucia")
+    assert query == "St. Lucia 的官方语言是什么？答案是："  # template dots deleted, the subject's kept

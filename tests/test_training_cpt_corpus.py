@@ -147,3 +147,29 @@ def test_source_errors_name_file_line_and_field(tmp_path):
         read_source({"path": str(tmp_path / "plain.txt"), "lang": "en", "weight": -1})
     with pytest.raises(RecipeError, match="not found"):
         read_source({"path": str(tmp_path / "missing.jsonl")})
+
+
+def test_paper_sources_build_one_parallel_corpus(tmp_path):
+    """TED2025 multi-way (local), Samanantar and Rogendo pairs through their local-file route, then the packing."""
+    from xlfact.training.cli import main as train
+    from xlfact.training.corpus import read_source
+
+    ted = write_jsonl(tmp_path / "multi_way.jsonl", [
+        {"talk_id": "t1", "para_data": {"en": "Hello.", "zh-cn": "你好。", "xx": "ignored"}},
+        {"talk_id": "t1", "para_data": {"en": "Only English in this row."}},
+        {"talk_id": "t2", "para_data": {"en": "A talk in English only."}},
+    ])
+    bn = write_jsonl(tmp_path / "samanantar.jsonl", [{"src": f"pair {i}", "tgt": f"জোড়া {i}"} for i in range(5)])
+    sw = tmp_path / "rogendo.csv"
+    sw.write_text("English sentence,Swahili Translation\nGood morning,Habari za asubuhi\n,empty\n", encoding="utf-8")
+    out = tmp_path / "parallel.jsonl"
+    assert train(["build-corpus", "--out", str(out), "--ted", ted, "--samanantar", bn, "--rogendo", str(sw),
+                  "--max-pairs", "3"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0] == {"doc_id": "ted:t1", "texts": {"en": "Hello.", "zh": "你好。"}}
+    assert [r["doc_id"] for r in rows] == ["ted:t1", "ted:t1"] + ["samanantar"] * 3 + ["rogendo"]  # t2: 1 language
+    assert rows[-1]["texts"] == {"en": "Good morning", "sw": "Habari za asubuhi"}
+    source = read_source({"path": str(out)})
+    assert source.dropped_rows == 1  # the English-only row of t1 (rows need >= 2 languages)
+    chunks = pack_source(source, CharTokenizer(), 1000, 1000, seed=0)
+    assert [c["doc_id"] for c in chunks] == ["ted:t1", "samanantar", "rogendo"]  # consecutive pairs packed together

@@ -31,7 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "writes output_dir: the merged checkpoint (loadable by lm_eval pretrained=DIR), adapter/ "
                     "(LoRA), README.md (model card) and recipe.yaml.",
     )
-    sub = parser.add_subparsers(dest="recipe", required=True, metavar="{" + ",".join(RECIPES) + ",conductivity}")
+    sub = parser.add_subparsers(dest="recipe", required=True,
+                                metavar="{" + ",".join(RECIPES) + ",conductivity,build-corpus}")
+    sub.add_parser("build-corpus", help="the PolyFact paper's CPT sources (TED2025, Samanantar en-bn, Rogendo en-sw) "
+                                        "as one parallel JSONL (xlfact train build-corpus --help)", add_help=False)
     sub.add_parser("conductivity", help="CLiKA conductivity sweep: tune + evaluate per language, XRR table "
                                         "(xlfact train conductivity --help)", add_help=False)
     for name in RECIPES:
@@ -76,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         from xlfact.training.conductivity import main as conductivity
 
         return conductivity(argv[1:])
+    if argv[:1] == ["build-corpus"]:
+        from xlfact.training.parallel_sources import main as build_corpus
+
+        return build_corpus(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     overrides = list(args.overrides)

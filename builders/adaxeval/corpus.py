@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlfact.errors import DataError
-from xlfact.jsonl import read_jsonl
+from xlfact.files.jsonl import read_jsonl
 
 
 class BuildError(DataError):
