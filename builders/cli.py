@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_json_atomic, write_text_atomic
 from xlfact.builders.adaxeval.corpus import BuildError, read_corpus
 from xlfact.builders.adaxeval.llm import CachedClient, HFClient, LLMClient, OpenAIClient, ScriptedClient
 from xlfact.builders.adaxeval.pipeline import Builder, Settings
 from xlfact.builders.adaxeval.scripted import AnswerKey
+from xlfact.files.atomic import write_json_atomic, write_text_atomic
 
 
 def make_client(args: argparse.Namespace, model: str) -> LLMClient:

@@ -34,9 +34,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from xlfact.files.atomic import write_text_atomic
 from xlfact.builders.adaxeval.corpus import BuildError
 from xlfact.builders.adaxeval.schema import BLANK, Item
+from xlfact.files.atomic import write_text_atomic
 from xlfact.files.jsonl import read_jsonl
 
 PER_ITEM = ("acc", "acc_sum", "acc_norm", "acc_bytes")
