@@ -24,9 +24,9 @@ for NAME in base tuned; do
   xlfact analyze logit-lens --model "$MODEL" --output_path "$OUT/$NAME" --per-relation 1
   xlfact analyze lape --model "$MODEL" --output_path "$OUT/$NAME" --langs $LANGS --tokens-per-lang 1024 --seq-len 256
   xlfact analyze lahis --model "$MODEL" --output_path "$OUT/$NAME" --langs $LANGS --chunks 2
-  TASKS=$(echo $LANGS | sed 's/\([a-z][a-z]\)/klar_\1/g')
-  [ -d "$OUT/$NAME-klar" ] || xlfact eval --model hf --model_args pretrained="$MODEL" --tasks "$TASKS" --limit 20 \
-    --batch_size 8 --log_samples --output_path "$OUT/$NAME-klar"
+  TASKS=klar_en,klar_es,klar_fr
+  [ -d "$OUT/$NAME-klar" ] || xlfact eval --model hf --model_args pretrained="$MODEL" --tasks "$TASKS" --limit 4 \
+    --batch_size 4 --log_samples --output_path "$OUT/$NAME-klar"
 done
 xlfact analyze failures "$OUT/base-klar" "$OUT/tuned-klar" --output_path "$OUT/failures"
 xlfact analyze compare "$OUT/base" "$OUT/tuned" --labels base,tuned --output_path "$OUT/compare"
