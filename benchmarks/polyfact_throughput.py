@@ -92,7 +92,7 @@ def main() -> None:
     from lm_eval.tasks import TaskManager
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from xlfact.demo import bundled_polyfact_dir, ensure_default_model
+    from xlfact.cli.demo import bundled_polyfact_dir, ensure_default_model
     from xlfact.tasks import tasks_dir
     from xlfact.tasks.polyfact.data import load_polyfact
 

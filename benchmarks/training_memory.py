@@ -1,7 +1,7 @@
 """Training memory: peak resident memory and time per step of the SFT and GRPO recipes on SmolLM2-135M-Instruct (CPU).
 
-    python benchmarks/training_memory.py [--plan sft:2:50,sft:10:50,sft:10:200,grpo:12:50,grpo:48:50] [--limit-gb 7]
-                                         [--steps 3]
+    python benchmarks/training_memory.py [--plan sft:2:50,sft:10:50,sft:10:200,grpo:12:50,grpo:48:50,grpo:48:200]
+                                         [--limit-gb 7] [--steps 3]
 
 Each measurement is one ``xlfact train`` run in its own process (one at a time), on the bundled PolyFact sample
 (en/de/ru, 50 facts) and on the same sample enlarged four times (200 facts, fact ids made unique), at two batch sizes:
@@ -9,11 +9,12 @@ Each measurement is one ``xlfact train`` run in its own process (one at a time),
 * SFT (``sft_tiny_cpu`` recipe, cloze consistency loss, LoRA): batch 2 and 10 facts (x 3 languages x 4 options);
 * GRPO (``grpo_tiny_cpu``, G=4): batch 12 and 48 completions (1 and 4 facts per step).
 
-Peak RSS is the child's own ``ru_maxrss`` (model, data, before/after scoring, training, saving); time per step is
-the trainer's ``train_runtime / global_step``. A watchdog kills a run whose RSS passes ``--limit-gb`` (the machine
-may be shared), which is then reported as such. The target (issue #11): SFT at batch 10 under 6 GB peak, peak growing
-with the batch and flat in the dataset size. Printed last: the estimate for the shipped 7B recipes on one 80 GB GPU,
-computed from the models' sizes (an estimate, not a measurement).
+SFT's before/after pass is scored on the first 10 facts of the split (``data.eval_split``, ``eval_max_facts``), so that
+the runs differ only in the training data. Peak RSS is the child's own ``ru_maxrss`` (model, data, before/after
+scoring, training, saving); time per step is the trainer's ``train_runtime / global_step``. A watchdog kills a run
+whose RSS passes ``--limit-gb`` (the machine may be shared), which is then reported as such. The target (issue #11):
+SFT at batch 10 under 6 GB peak, peak growing with the batch and flat in the dataset size. Printed last: the estimate
+for the shipped 7B recipes on one 80 GB GPU, computed from the models' sizes (an estimate, not a measurement).
 """
 
 from __future__ import annotations
@@ -115,13 +116,13 @@ def estimate_7b() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--plan", default="sft:2:50,sft:10:50,sft:2:200,sft:10:200,grpo:12:50,grpo:48:50,grpo:48:200",
+    parser.add_argument("--plan", default="sft:2:50,sft:10:50,sft:10:200,grpo:12:50,grpo:48:50,grpo:48:200",
                         help="recipe:batch:facts runs, in order (facts: 50 = the sample, 200 = it enlarged 4x)")
     parser.add_argument("--limit-gb", type=float, default=7.0)
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO.parent))
-    from xlfact.demo import bundled_polyfact_dir, ensure_default_model
+    from xlfact.cli.demo import bundled_polyfact_dir, ensure_default_model
 
     model, sample = ensure_default_model(), bundled_polyfact_dir()
     langs = ["en", "de", "ru"]
@@ -135,8 +136,9 @@ def main() -> int:
                          f"output_dir={tmp}/{recipe}-{batch}-{facts}", f"training.max_steps={args.steps}",
                          f"training.per_device_train_batch_size={batch}", "training.logging_steps=1",
                          "model.dtype=float32", "lora.modules_to_save=null"]
-            if recipe == "sft":
-                overrides.append("training.gradient_checkpointing=true")
+            if recipe == "sft":  # before/after scored on 10 facts: the runs differ in training data, not in scoring
+                overrides += ["training.gradient_checkpointing=true", "data.eval_split=test",
+                              "data.eval_max_facts=10"]
             result = run_one(recipe, overrides, args.limit_gb)
             rows.append((recipe, batch, name, result))
             print(recipe, batch, name, json.dumps(result), flush=True)

@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from xlfact.atomic import write_json_atomic, write_text_atomic
 from xlfact.errors import EXIT_BAD_INPUT, EXIT_REGRESSION, UsageError, XlfactError, one_line
 from xlfact.evaluators.consistency import ENGLISH, ItemTable, correctness, item_table, metrics_from_table
+from xlfact.files.atomic import write_json_atomic, write_text_atomic
 from xlfact.leaderboard.formatting import markdown_table, number
 from xlfact.leaderboard.runs import Run, RunError, load_run
-from xlfact.leaderboard.stats import holm, mcnemar_exact, paired_bootstrap
+from xlfact.leaderboard.stats import holm, mcnemar_exact, paired_bootstrap, paired_difference_ci
 
 CONSISTENCY_METRICS = ("total_consistency", "en_co_mean", "rankc", "rankc_en", "answer_agreement")
 
@@ -214,6 +214,7 @@ def accuracy_test(pair: PairedTask) -> dict[str, Any]:
         "lang": pair.lang, "metric": pair.metric, "n": int(len(pair.baseline)), "baseline": acc_a,
         "candidate": acc_b, "diff_points": 100.0 * (acc_b - acc_a), "right_to_wrong": right_to_wrong,
         "wrong_to_right": wrong_to_right, "p": mcnemar_exact(right_to_wrong, wrong_to_right),
+        "ci_points": [100.0 * x for x in paired_difference_ci(right_to_wrong, wrong_to_right, len(pair.baseline))],
     }
 
 
@@ -283,6 +284,15 @@ def compare_runs(baseline: str | Path, candidate: str | Path, **kwargs: Any) -> 
     return result
 
 
+def write_figure(result: dict[str, Any], out: Path) -> list[Path]:
+    """``compare_deltas.png/.svg``: each test's difference in points with its 95% interval, regressions in red."""
+    from xlfact.leaderboard import figures
+
+    fig = figures.deltas(result["tests"], title=f"xlfact compare: {result['verdict']}",
+                         margin=result.get("margin_points"))
+    return figures.save(fig, out / "compare_deltas")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="xlfact compare",
@@ -320,5 +330,6 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.output_path)
         write_json_atomic(out / "compare.json", result)
         write_text_atomic(out / "compare.md", text)
-        print(f"\nwrote {out / 'compare.json'} and {out / 'compare.md'}")
+        figure = write_figure(result, out)
+        print(f"\nwrote {out / 'compare.json'}, {out / 'compare.md'} and {', '.join(str(p) for p in figure)}")
     return EXIT_REGRESSION if result["regressions"] else 0

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from xlfact.atomic import write_bytes_atomic
+from xlfact.files.atomic import write_bytes_atomic
 from xlfact.leaderboard.palette import language_color, language_marker, legend_outside
 
 NAN = math.nan
@@ -89,6 +89,14 @@ def close(fig: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------------- figures
+def _colour_ticks(axis: Any, langs: Sequence[str]) -> None:
+    """Each language's tick label (either side of the axis) in the language's palette colour."""
+    for tick, lang in zip(axis.get_major_ticks(), langs):
+        for label in (tick.label1, tick.label2):
+            label.set_color(language_color(lang))
+            label.set_fontweight("bold")
+
+
 def heatmap(rows: Sequence[str], langs: Sequence[str], values: Sequence[Sequence[Any]], *, title: str,
             metric: str = "accuracy") -> Any:
     """Models (rows) x languages (columns), each cell the model's figure in that language, printed in the cell."""
@@ -96,14 +104,13 @@ def heatmap(rows: Sequence[str], langs: Sequence[str], values: Sequence[Sequence
 
     plt = _plt()
     data = np.array([[_num(v) for v in row] for row in values], dtype=float).reshape(len(rows), len(langs))
-    width = min(12.0, 2.6 + 0.55 * len(langs))
+    longest = max((len(_short(r)) for r in rows), default=0)
+    width = min(14.0, max(5.0, 1.8 + 0.075 * longest + 0.55 * len(langs)))
     fig, ax = plt.subplots(figsize=(width, 1.2 + 0.42 * len(rows)), layout="constrained")
     image = ax.imshow(np.ma.masked_invalid(data), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(langs)), [str(x) for x in langs])
     ax.set_yticks(range(len(rows)), [_short(r) for r in rows])
-    for tick, lang in zip(ax.get_xticklabels(), langs):
-        tick.set_color(language_color(lang))
-        tick.set_fontweight("bold")
+    _colour_ticks(ax.xaxis, langs)
     ax.tick_params(top=True, labeltop=True, bottom=False, labelbottom=False)
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
@@ -142,10 +149,8 @@ def language_matrix(langs: Sequence[str], pairs: Mapping[str, Any], *, title: st
     image = ax.imshow(np.ma.masked_invalid(data), cmap="magma", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(n), list(langs))
     ax.set_yticks(range(n), list(langs))
-    for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
-        for tick, lang in zip(ticks, langs):
-            tick.set_color(language_color(lang))
-            tick.set_fontweight("bold")
+    _colour_ticks(ax.xaxis, langs)
+    _colour_ticks(ax.yaxis, langs)
     if n <= 14:
         for i in range(n):
             for j in range(n):
@@ -232,9 +237,7 @@ def radar(langs: Sequence[str], series: Mapping[str, Mapping[str, Any]], *, titl
         ax.plot(angles + angles[:1], ys + ys[:1], color=cmap(k % 10), linewidth=1.6, label=_short(name, 40))
         ax.fill(angles + angles[:1], ys + ys[:1], color=cmap(k % 10), alpha=0.08)
     ax.set_xticks(angles, list(langs))
-    for tick, lang in zip(ax.get_xticklabels(), langs):
-        tick.set_color(language_color(lang))
-        tick.set_fontweight("bold")
+    _colour_ticks(ax.xaxis, langs)
     top = max([_num(v) for values in series.values() for v in values.values() if not math.isnan(_num(v))] or [1.0])
     ax.set_ylim(0, max(1.0, top * 1.05))
     ax.set_title(title, loc="left")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlfact.atomic import write_csv_atomic, write_json_atomic, write_text_atomic
+from xlfact.files.atomic import write_csv_atomic, write_json_atomic, write_text_atomic
 from xlfact.leaderboard.formatting import count, interval, markdown_cell, number, sort_value
 from xlfact.leaderboard.runs import Run
 from xlfact.leaderboard.table import CONSISTENCY_LABELS
@@ -220,6 +220,9 @@ def hub_payload(site_dir: str | Path, runs: list[Run], *, with_samples: bool = F
     samples files) under ``results/<model folder>/`` — the layout lm-eval's own hub logger uses."""
     site = Path(site_dir)
     files = [HubFile(name, site / name) for name in SITE_FILES]
+    pages = sorted(p for p in site.glob("*.html") if p.name not in SITE_FILES)  # benchmark and model pages
+    figures = sorted(site.glob("figures/*.svg"))
+    files += [HubFile(p.relative_to(site).as_posix(), p) for p in [*pages, *figures]]
     used: set[str] = set()
     for run in runs:
         folder = run.folder.name

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from xlfact.atomic import write_bytes_atomic
+from xlfact.files.atomic import write_bytes_atomic
 from xlfact.leaderboard import figures as F
 
 KLAR_BENCHMARK = "klar"
@@ -32,7 +32,7 @@ def _klar_groups() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return SEEN_LANGUAGES, OOD_LANGUAGES
 
 
-def _clika_series(section: dict[str, Any]) -> tuple[list[str], dict[str, dict[str, Any]]] | None:
+def clika_series(section: dict[str, Any]) -> tuple[list[str], dict[str, dict[str, Any]]] | None:
     protocols = section.get("protocols") or {}
     if not protocols:
         return None
@@ -94,12 +94,15 @@ def site_figures(table: dict[str, Any], out_dir: str | Path) -> tuple[dict[str, 
                     F.language_matrix(list(langs), pairs["rankc"], lower=pairs.get("answer_agreement"),
                                       title=f"{names[m['id']]}: {name} language pairs"),
                     f"{name}: RankC (above the diagonal) and answer agreement (below) for each language pair")
+            add(f"row/{name}/{m['id']}", F.heatmap([names[m["id"]]], list(langs), [list(langs.values())],
+                                                   title=f"{names[m['id']]}: {name} accuracy per language"),
+                f"{name}: accuracy per language")
             if name == KLAR_BENCHMARK:
                 seen, heldout = _klar_groups()
                 add(f"seen/{name}/{m['id']}", F.seen_vs_heldout([names[m["id"]]], [langs], seen, heldout,
                                                                 title=f"{name}: seen vs held-out"),
                     f"{name}: accuracy in seen and held-out languages")
-    clika_models = [(m, _clika_series(m.get("sections", {}).get("clika") or {})) for m in table["models"]]
+    clika_models = [(m, clika_series(m.get("sections", {}).get("clika") or {})) for m in table["models"]]
     clika_models = [(m, s) for m, s in clika_models if s and s[0]]
     for m, (langs, series) in clika_models:
         add(f"radar/clika/{m['id']}", F.radar(langs, series, title=f"{names[m['id']]}: CLiKA RA and en-CO"),

@@ -28,6 +28,19 @@ def mcnemar_exact(right_to_wrong: int, wrong_to_right: int) -> float:
     return float(binomtest(right_to_wrong, n, 0.5, alternative="two-sided").pvalue)
 
 
+def paired_difference_ci(right_to_wrong: int, wrong_to_right: int, n: int, z: float = 1.959963984540054
+                         ) -> tuple[float, float]:
+    """Wald 95% interval of a paired difference in accuracy, candidate - baseline, from the discordant counts
+    (Agresti & Min 2005's simple form): ``d = (c - b) / n``, ``se = sqrt(b + c - (c - b)^2 / n) / n``. Drawn beside
+    the McNemar test's verdict in the gate's figure; the verdict itself stays the exact test."""
+    if n <= 0:
+        return math.nan, math.nan
+    b, c = right_to_wrong, wrong_to_right
+    d = (c - b) / n
+    se = math.sqrt(max(0.0, b + c - (c - b) ** 2 / n)) / n
+    return d - z * se, d + z * se
+
+
 def holm(pvalues: Sequence[float]) -> list[float]:
     """Holm-adjusted p-values, in the input order (NaN stays NaN and does not count as a test).
 

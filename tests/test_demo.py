@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def smollm2_dir(tmp_path_factory):
     pytest.importorskip("gguf")
-    from xlfact.demo import ensure_default_model, gguf_path
+    from xlfact.cli.demo import ensure_default_model, gguf_path
 
     try:
         gguf_path()
@@ -30,13 +30,16 @@ def test_converted_checkpoint_loads_without_quantization_config(smollm2_dir):
 
 
 def test_demo_command_runs_offline_and_reports(smollm2_dir, tmp_path, capsys):
-    from xlfact.demo import main
+    from xlfact.cli.demo import main
 
     out = tmp_path / "demo"
     assert main(["--model_dir", str(smollm2_dir), "--limit", "4", "--bootstrap", "50",
                  "--output_path", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "polyfact_all" in printed and "total_consistency" in printed
+    figures = out / "xlfact_figures"  # the report's pictures, beside its tables (the README shows one)
+    for stem in ("heatmap_polyfact", "scatter_polyfact", "languages_polyfact_smollm2-135m-instruct"):
+        assert (figures / f"{stem}.png").stat().st_size > 5_000 and (figures / f"{stem}.svg").exists(), stem
     report = json.loads((out / "xlfact_report.json").read_text())
     bench = report["runs"][0]["benchmarks"]["polyfact"]
     assert len(bench["languages"]) == 12 and bench["n_items"] == 4

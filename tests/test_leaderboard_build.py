@@ -15,7 +15,7 @@ from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager
 from xlfact.leaderboard.runs import load_runs
 from xlfact.leaderboard.site import HubError, hub_payload, push_to_hub, render_html, write_site
 from xlfact.leaderboard.table import build_table
-from xlfact.testing import build_tiny_llama
+from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow
 HOSTILE = "<script>alert(1)</script>"
@@ -165,6 +165,8 @@ def test_hub_payload_and_offline_push(table, runs, tmp_path):
     payload = hub_payload(tmp_path, loaded, with_samples=True)
     paths = [f.path_in_repo for f in payload]
     assert paths[:4] == ["index.html", "leaderboard.json", "leaderboard.csv", "leaderboard.md"]
+    assert sum(p.startswith(("bench-", "model-")) and p.endswith(".html") for p in paths) == 2 + 5  # every page
+    assert any(p.startswith("figures/heatmap_") for p in paths)
     results_paths = [p for p in paths if p.startswith("results/") and "/results_" in p]
     assert len(results_paths) == 2 and len(set(p.rsplit("/", 1)[0] for p in results_paths)) == 2
     assert sum("/samples_polyfact_de_" in p for p in paths) == 2

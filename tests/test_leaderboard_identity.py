@@ -28,7 +28,7 @@ from xlfact.leaderboard.identity import (
 from xlfact.leaderboard.runs import load_runs
 from xlfact.leaderboard.site import render_pages, write_site
 from xlfact.leaderboard.table import build_table
-from xlfact.testing import build_tiny_llama
+from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow
 FORMULA = '=HYPERLINK("http://evil.example","x")'
@@ -112,13 +112,13 @@ def test_labels_from_the_command_line(runs, tmp_path, capsys):
     assert folder_label("/x/sft-run/checkpoint-200") == "sft-run/checkpoint-200"
     assert folder_label("~/.cache/xlfact/smollm2-135m-instruct") == "smollm2-135m-instruct"
     site = tmp_path / "site"
-    rc = leaderboard_main(["build", str(runs["hf"]), str(runs["vllm"]), "--out", str(site), "--bootstrap", "0",
+    rc = leaderboard_main(["build", str(runs["hf"]), str(runs["vllm"]), "--output_path", str(site), "--bootstrap", "0",
                            "--label", f"{runs['vllm']}=SmolLM via vLLM"])
     assert rc == 0
     labels = {m["meta"]["backend"]: m["meta"]["label"] for m in json.loads((site / "leaderboard.json").read_text())[
         "models"]}
     assert labels == {"hf": "sft-run/checkpoint-200", "vllm": "SmolLM via vLLM"}
-    rc = leaderboard_main(["build", str(runs["hf"]), "--out", str(site), "--label", "nowhere=X"])
+    rc = leaderboard_main(["build", str(runs["hf"]), "--output_path", str(site), "--label", "nowhere=X"])
     assert rc == 2 and "--label nowhere=X: no run folder" in capsys.readouterr().err
 
 

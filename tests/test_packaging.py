@@ -23,7 +23,7 @@ def test_wheel_ships_task_files_and_data(tmp_path):
     wheel = next(tmp_path.glob("xlfact-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in (
-        "xlfact/cli.py",
+        "xlfact/cli/__init__.py",
         "xlfact/tasks/polyfact/_polyfact_template_yaml",
         "xlfact/tasks/polyfact/polyfact_de.yaml",
         "xlfact/tasks/polyfact/_polyfact_all.yaml",

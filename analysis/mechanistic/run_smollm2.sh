@@ -7,7 +7,7 @@ OUT=${1:?usage: run_smollm2.sh OUT_DIR}
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
 export XLFACT_KLAR_DIR=${XLFACT_KLAR_DIR:-$HERE/../shared/data/KLAR-CLC}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
-BASE=$(python -c "from xlfact.demo import ensure_default_model; print(ensure_default_model())")
+BASE=$(python -c "from xlfact.cli.demo import ensure_default_model; print(ensure_default_model())")
 LANGS=en,es,fr,ru,zh,ja,ar
 TUNED=$OUT/smollm2-sft
 mkdir -p "$OUT"

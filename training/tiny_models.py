@@ -73,15 +73,3 @@ def build_tiny_llama(
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
-
-
-def offline_environment() -> dict[str, str]:
-    """Environment variables that keep Hugging Face libraries off the network and tiny models fast on 2 cores."""
-    return {
-        "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "OMP_NUM_THREADS": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }

