@@ -5,7 +5,9 @@ GGUF file. transformers reads GGUF (with the ``gguf`` package) but lm-eval wants
 first run converts it once into a cache folder: load the GGUF, copy its (de-quantised) weights into a fresh
 ``LlamaForCausalLM`` and ``save_pretrained`` it, without the ``quantization_config`` the GGUF load leaves in the config
 (lm-eval's loader refuses a checkpoint that claims to be GGUF-quantised). Then it runs ``xlfact eval --tasks
-polyfact_all --model hf`` on the PolyFact sample bundled with the package and prints ``xlfact report``.
+polyfact_all --model xlfact-hf`` (lm-eval's ``hf`` backend with each question's context run once for its four
+options, :mod:`xlfact.models.shared_prefix`; same scores) on the PolyFact sample bundled with the package and prints
+``xlfact report``.
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="xlfact demo",
         description="Evaluate the embedded SmolLM2-135M-Instruct on the bundled 12-language PolyFact sample with "
-        "lm-eval's hf backend, offline on CPU; writes results and samples to --output_path and prints the report.",
+        "xlfact-hf (lm-eval's hf backend, each question run once for its options), offline on CPU; writes results "
+        "and samples to --output_path and prints the report.",
     )
     parser.add_argument("--output_path", default="runs/demo", help="where lm-eval writes results and samples")
     parser.add_argument("--tasks", default="polyfact_all", help="xlfact tasks or groups (default polyfact_all)")
@@ -116,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = Path(args.model_dir) if args.model_dir else ensure_default_model()
     data_dir = bundled_polyfact_dir()
     eval_argv = [
-        "--model", "hf",
+        "--model", "xlfact-hf",
         "--model_args", f"pretrained={model_dir},dtype=float32",
         "--tasks", args.tasks,
         "--metadata", json.dumps({"data_dir": str(data_dir)}),
