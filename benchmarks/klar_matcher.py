@@ -7,8 +7,8 @@
     should take far below one second — and the verdicts it gives against the authors';
 (b) ``klar_all`` through lm-eval's hf backend with ``--limit N`` per language, model load excluded: wall time per item,
     split into building the documents (reading and validating the 340 files, prompts) and the rest (generation and
-    scoring). Without ``--model`` a tiny Llama is built offline (xlfact.testing) — a plumbing figure, not a model's;
-    ``--model DIR`` times a real checkpoint (e.g. the demo's SmolLM2-135M-Instruct cache).
+    scoring). Without ``--model`` a tiny Llama is built offline (xlfact.training.tiny_models) — a plumbing figure, not a
+    model's; ``--model DIR`` times a real checkpoint (e.g. the demo's SmolLM2-135M-Instruct cache).
 
 Prints one block of figures measured in this run; nothing is compared against a stored number.
 """
@@ -54,7 +54,7 @@ def matcher_throughput(reference: Path, repeats: int = 5) -> dict:
 def tiny_model(klar_dir: Path, out: Path) -> Path:
     from xlfact.evaluators.klar import LANGUAGES
     from xlfact.tasks.klar.data import load_documents
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     texts = []
     for lang in LANGUAGES:

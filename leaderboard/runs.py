@@ -32,7 +32,7 @@ from typing import Any
 
 from xlfact.errors import RunError
 from xlfact.evaluators.records import RECORD_KEY, record_of
-from xlfact.jsonl import read_jsonl, text_line_of
+from xlfact.files.jsonl import read_jsonl, text_line_of
 
 DATE_ID = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
 RESULTS_RE = re.compile(rf"^results_(?P<date>{DATE_ID})\.json$")

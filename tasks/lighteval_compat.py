@@ -12,9 +12,9 @@ in that path break here:
 3. The details logger hashes ``str`` with ``xxhash.xxh64``; xxhash 4.x only accepts bytes. We give the logger an
    ``xxhash`` whose ``xxh64`` encodes text as UTF-8 first, which is what xxhash 3.x did, so hashes are unchanged.
 
-:func:`apply` is idempotent. Nothing calls it on import: ``python -m xlfact.lighteval_tasks`` calls it before handing
-over to LightEval's own command line (where the registry would otherwise fail before it ever imports the custom-tasks
-module), and code that starts a LightEval ``Pipeline`` itself (the tests) calls it first.
+:func:`apply` is idempotent. Nothing calls it on import: ``python -m xlfact.tasks.lighteval_tasks`` calls it before
+handing over to LightEval's own command line (where the registry would otherwise fail before it ever imports the
+custom-tasks module), and code that starts a LightEval ``Pipeline`` itself (the tests) calls it first.
 """
 
 from __future__ import annotations

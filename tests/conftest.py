@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from xlfact.testing import offline_environment
+from xlfact.cli.demo import offline_environment
 
 for _key, _value in offline_environment().items():
     os.environ[_key] = _value
@@ -78,7 +78,7 @@ def polyfact_fixture_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def bundled_polyfact_dir() -> Path:
-    from xlfact.demo import bundled_polyfact_dir as bundled
+    from xlfact.cli.demo import bundled_polyfact_dir as bundled
 
     return bundled()
 
@@ -88,7 +88,7 @@ def tiny_model_dir(tmp_path_factory, bundled_polyfact_dir) -> Path:
     """A tiny untrained Llama whose tokenizer was trained on the bundled PolyFact sample (all 12 scripts)."""
     import json
 
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     texts = []
     for file in sorted(bundled_polyfact_dir.glob("*/test.jsonl")):

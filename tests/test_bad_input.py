@@ -13,9 +13,9 @@ import pytest
 
 from xlfact.cli import main as xlfact
 from xlfact.cli import parse_metadata
+from xlfact.cli.demo import offline_environment
 from xlfact.errors import DataError, RunError, UsageError, XlfactError, find_xlfact_error
 from xlfact.tasks.clika.data import ClikaDataError, load_items
-from xlfact.testing import offline_environment
 
 
 def test_error_family():

@@ -75,7 +75,7 @@ def test_both_entry_points_print_per_language_accuracy_and_consistency(how, tiny
 
 
 def test_user_include_path_is_kept_beside_ours(tmp_path):
-    from xlfact.harness_cli import with_xlfact_tasks
+    from xlfact.cli.eval import with_xlfact_tasks
     from xlfact.tasks import tasks_dir
 
     assert with_xlfact_tasks(None) == [str(tasks_dir())]

@@ -36,7 +36,7 @@ def clika_dir(shared) -> Path:
 def clika_model(tmp_path_factory, clika_dir) -> Path:
     """A tiny Llama whose tokenizer saw CLiKA text in all ten languages (prompts stay well under its context)."""
     from xlfact.tasks.clika.data import load_fictional, load_items
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     texts = []
     for lang in LANGUAGES:

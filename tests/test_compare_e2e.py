@@ -10,7 +10,7 @@ import pytest
 
 from xlfact.cli import main as xlfact
 from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager
-from xlfact.testing import build_tiny_llama
+from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow
 TASKS = ["polyfact_en", "polyfact_de", "polyfact_ru"]

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def smollm2_dir(tmp_path_factory):
     pytest.importorskip("gguf")
-    from xlfact.demo import ensure_default_model, gguf_path
+    from xlfact.cli.demo import ensure_default_model, gguf_path
 
     try:
         gguf_path()
@@ -30,7 +30,7 @@ def test_converted_checkpoint_loads_without_quantization_config(smollm2_dir):
 
 
 def test_demo_command_runs_offline_and_reports(smollm2_dir, tmp_path, capsys):
-    from xlfact.demo import main
+    from xlfact.cli.demo import main
 
     out = tmp_path / "demo"
     assert main(["--model_dir", str(smollm2_dir), "--limit", "4", "--bootstrap", "50",

@@ -55,7 +55,7 @@ def write_global_mmlu_copy(root: Path, langs=LANGUAGES) -> tuple[Path, list[str]
 
 @pytest.fixture(scope="module")
 def gmmlu_setup(tmp_path_factory):
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     data, texts = write_global_mmlu_copy(tmp_path_factory.mktemp("gmmlu_data"))
     model = build_tiny_llama(tmp_path_factory.mktemp("gmmlu_model"), texts + ["A. B. C. D. Answer: A B C D"])
@@ -76,8 +76,8 @@ def _evaluate(model: Path, tasks: list[str], metadata: dict) -> dict:
 @pytest.fixture(scope="module")
 def lite_cli_run(gmmlu_setup, tmp_path_factory):
     """``xlfact eval --tasks xlfact_global_mmlu_lite --metadata global_mmlu_lite_dir=...`` and its report."""
-    from xlfact.evaluators.report import build_report
-    from xlfact.harness_cli import eval_main
+    from xlfact.cli.eval import eval_main
+    from xlfact.cli.report import build_report
 
     data, model = gmmlu_setup
     out = tmp_path_factory.mktemp("gmmlu_lite_run")

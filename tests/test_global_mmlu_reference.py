@@ -11,8 +11,8 @@ import json
 
 import pytest
 
+from xlfact.cli.report import build_report, render_text
 from xlfact.evaluators.global_mmlu import samples_from_option_scores
-from xlfact.evaluators.report import build_report, render_text
 
 ACCURACY_PCT = {"en": 66.50, "de": 50.00, "id": 43.50, "pt": 49.25, "ar": 38.50, "bn": 32.50, "sw": 30.25,
                 "es": 49.75, "fr": 47.25, "ja": 40.00, "zh": 44.75}

@@ -31,7 +31,7 @@ def klar_dir(shared) -> Path:
 def klar_model(tmp_path_factory, klar_dir) -> Path:
     """A tiny Llama whose tokenizer saw KLAR prompts in all 17 languages."""
     from xlfact.tasks.klar.data import load_documents
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     texts = []
     for lang in LANGUAGES:
@@ -107,7 +107,7 @@ def test_in_run_consistency_equals_the_shared_code_over_the_samples(run):
 
 
 def test_report_reads_the_run(run):
-    from xlfact.evaluators.report import build_report
+    from xlfact.cli.report import build_report
 
     report = build_report(run["out"], n_resamples=0)
     (folder,) = report["runs"]

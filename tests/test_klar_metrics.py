@@ -209,7 +209,7 @@ def test_logged_samples_carry_the_records(scripted_run):
 
 @pytest.mark.slow
 def test_the_report_recomputes_the_same_figures(scripted_run):
-    from xlfact.evaluators.report import build_report, render_text
+    from xlfact.cli.report import build_report, render_text
 
     report = build_report(scripted_run["out"], n_resamples=50, seed=0)
     (run,) = report["runs"]

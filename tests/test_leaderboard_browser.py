@@ -14,7 +14,7 @@ from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager
 from xlfact.leaderboard.runs import load_runs
 from xlfact.leaderboard.site import write_site
 from xlfact.leaderboard.table import build_table
-from xlfact.testing import build_tiny_llama
+from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow
 HOSTILE = "<script>alert(1)</script>"

@@ -28,7 +28,7 @@ from xlfact.leaderboard.identity import (
 from xlfact.leaderboard.runs import load_runs
 from xlfact.leaderboard.site import render_pages, write_site
 from xlfact.leaderboard.table import build_table
-from xlfact.testing import build_tiny_llama
+from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow
 FORMULA = '=HYPERLINK("http://evil.example","x")'

@@ -20,10 +20,10 @@ pytestmark = pytest.mark.slow
 def lighteval_module(bundled_polyfact_dir):
     mp = pytest.MonkeyPatch()
     mp.setenv("XLFACT_DATA_DIR", str(bundled_polyfact_dir))
-    import xlfact.lighteval_tasks as module
+    import xlfact.tasks.lighteval_tasks as module
     from xlfact.tasks.lighteval_compat import apply
 
-    apply()  # this test starts LightEval itself, as `python -m xlfact.lighteval_tasks` would
+    apply()  # this test starts LightEval itself, as `python -m xlfact.tasks.lighteval_tasks` would
 
     module = importlib.reload(module)  # TASKS_TABLE reads the data location at import
     yield module
@@ -61,7 +61,7 @@ def test_lighteval_matches_lm_eval_item_by_item(lighteval_module, tiny_model_dir
     lm_records = {(s["total_consistency"]["item"], s["total_consistency"]["lang"]): s["total_consistency"]
                   for task, samples in lm["samples"].items() for s in samples}
 
-    # what `python -m xlfact.lighteval_tasks` sets from model_name
+    # what `python -m xlfact.tasks.lighteval_tasks` sets from model_name
     monkeypatch.setenv(lighteval_module.TOKENIZER_ENV, str(tiny_model_dir))
     pipeline = run_lighteval(lighteval_module, tiny_model_dir, "polyfact|0", tmp_path)
     details = pipeline.evaluation_tracker.details_logger.details
@@ -97,7 +97,7 @@ def test_task_table_and_prompts(lighteval_module):
 def test_scored_token_counts_ignore_padding():
     import torch
 
-    from xlfact.lighteval_tasks import scored_token_counts
+    from xlfact.tasks.lighteval_tasks import scored_token_counts
 
     padded = torch.tensor([[5, 6, -1], [7, -1, -1], [8, 9, 10]])
     assert scored_token_counts(padded, 3) == [2, 1, 3]
@@ -113,7 +113,7 @@ def test_smollm2_agrees_with_lm_eval(lighteval_module, bundled_polyfact_dir, tmp
     from lm_eval.evaluator import simple_evaluate
     from lm_eval.tasks import TaskManager
 
-    from xlfact.demo import ensure_default_model
+    from xlfact.cli.demo import ensure_default_model
     from xlfact.tasks import tasks_dir
 
     model_dir = ensure_default_model()
@@ -142,7 +142,7 @@ def test_importing_the_module_patches_nothing():
     import subprocess
     import sys
 
-    code = ("import xlfact.lighteval_tasks, sys, lighteval.logging.info_loggers as il; "
+    code = ("import xlfact.tasks.lighteval_tasks, sys, lighteval.logging.info_loggers as il; "
             "from xlfact.tasks import lighteval_compat as c; "
             "assert not c._APPLIED and type(il.xxhash).__name__ == 'module', il.xxhash; "
             "assert 'lighteval.tasks.tasks.tiny_benchmarks' not in sys.modules")

@@ -29,10 +29,10 @@ CLIKA_SAMPLES = 4
 
 @pytest.fixture(scope="module")
 def module():
-    import xlfact.lighteval_tasks as module
+    import xlfact.tasks.lighteval_tasks as module
     from xlfact.tasks.lighteval_compat import apply
 
-    apply()  # this test starts LightEval itself, as `python -m xlfact.lighteval_tasks` would
+    apply()  # this test starts LightEval itself, as `python -m xlfact.tasks.lighteval_tasks` would
     return module
 
 
@@ -186,7 +186,7 @@ def klar_model(tmp_path_factory, klar_dir):
     import torch
 
     from xlfact.tasks.klar.data import load_documents
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     docs = [d for lang in KLAR_LANGS for d in load_documents(klar_dir, lang)]
     out = build_tiny_llama(tmp_path_factory.mktemp("klar_tiny"), [d["prompt"] + d["target"] for d in docs[::7]],
@@ -244,7 +244,7 @@ def test_klar_lighteval_matches_lm_eval_item_by_item(module, data_env, klar_mode
 @pytest.fixture(scope="module")
 def clika_model(tmp_path_factory, clika_dir):
     from xlfact.tasks.clika.data import load_items
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     texts = [f"{i['question']} {' '.join(i['options'])}" for task, lang in CLIKA_RUN
              for i in load_items(clika_dir, task, lang)[:30]]

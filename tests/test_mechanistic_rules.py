@@ -24,7 +24,7 @@ TEXTS = [
 def tiny(tmp_path_factory):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     path = build_tiny_llama(tmp_path_factory.mktemp("tiny"), TEXTS, hidden_size=32, num_layers=2, num_heads=4,
                             vocab_size=300)
@@ -334,7 +334,7 @@ def test_cli_lape_lahis_resume_and_compare(tiny, tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------------------------- inputs
 def test_polyfact_items_and_ted_chunking(tmp_path):
     from xlfact.analysis.mechanistic import sources
-    from xlfact.demo import bundled_polyfact_dir
+    from xlfact.cli.demo import bundled_polyfact_dir
     from xlfact.tasks.polyfact.data import load_polyfact
 
     items = sources.polyfact_lens_items(bundled_polyfact_dir(), ["de"], limit=3)

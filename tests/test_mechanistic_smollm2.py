@@ -12,7 +12,7 @@ from xlfact.analysis.mechanistic.cli import main as analyze
 
 @pytest.mark.slow
 def test_smollm2_lens_lape_lahis(shared, tmp_path):
-    from xlfact.demo import ensure_default_model
+    from xlfact.cli.demo import ensure_default_model
 
     klar = shared("data", "KLAR-CLC")
     model = str(ensure_default_model())

@@ -97,7 +97,7 @@ def test_token_counts_equal_what_the_backend_scored(mode, tiny_model_dir, polyfa
 
 def test_vllm_is_never_imported_unless_used(polyfact_fixture_dir):
     code = (
-        "import sys, xlfact, xlfact.cli, xlfact.evaluators, xlfact.tasks.polyfact.utils, xlfact.harness_cli\n"
+        "import sys, xlfact, xlfact.cli, xlfact.evaluators, xlfact.tasks.polyfact.utils, xlfact.cli.eval\n"
         "from lm_eval.tasks import TaskManager\n"
         f"TaskManager(include_path={str(tasks_dir())!r}, include_defaults=False,\n"
         f"            metadata={{'data_dir': {str(polyfact_fixture_dir)!r}}}).load(['polyfact_de'])\n"

@@ -126,8 +126,8 @@ def test_missing_tokenizer_is_a_clear_error(polyfact_fixture_dir, tiny_model_dir
 
 
 def test_report_recomputes_from_logged_samples(tiny_model_dir, polyfact_fixture_dir, tmp_path, capsys):
-    from xlfact.evaluators.report import main as report_main
-    from xlfact.harness_cli import eval_main
+    from xlfact.cli.eval import eval_main
+    from xlfact.cli.report import main as report_main
 
     out = tmp_path / "run"
     eval_main([

@@ -11,7 +11,7 @@ import pytest
 
 from xlfact.cli import main as xlfact
 from xlfact.leaderboard.trace import first_learned, plan_checkpoints
-from xlfact.testing import build_tiny_llama
+from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow
 STEPS = (0, 100, 250)

@@ -35,10 +35,10 @@ def test_similarity_cli_on_a_tiny_model(tmp_path, klar_fixture_writer):
     from xlfact.analysis.tracing.analyses import analyse
     from xlfact.analysis.tracing.frequencies import read_frequencies
     from xlfact.analysis.tracing.records import CheckpointRecords
-    from xlfact.atomic import write_json_atomic
+    from xlfact.files.atomic import write_json_atomic
     from xlfact.tasks.klar.data import read_relation_file
     from xlfact.tasks.klar_trace.data import RELATIONS
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     klar = klar_fixture_writer(tmp_path / "klar", langs=("en", "fr"))
     freq = {lang: {rel: [{"subject": s["subject"], "object": s["object"], "index": s["index"], "frequency": k}

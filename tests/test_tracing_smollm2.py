@@ -37,7 +37,7 @@ def project_text(out: Path) -> Path:
 def test_smollm2_klar_trace_chain(tmp_path, capsys):
     if not (KLAR / "en").is_dir():
         pytest.skip("../shared/data/KLAR-CLC is absent")
-    from xlfact.demo import ensure_default_model
+    from xlfact.cli.demo import ensure_default_model
 
     model = ensure_default_model()
     corpus = project_text(tmp_path / "corpus.txt")

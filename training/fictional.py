@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from xlfact.jsonl import read_jsonl
+from xlfact.files.jsonl import read_jsonl
 from xlfact.tasks.clika.prompts import FICTIONAL_TEMPLATES, render_fictional_prompt
 from xlfact.training import arguments, checkpoints, model_io
 from xlfact.training.config import RecipeError, section

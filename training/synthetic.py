@@ -124,7 +124,8 @@ def tokenizer_texts(data_dir: str | Path) -> list[str]:
 
 
 def build_untied_tiny_llama(out_dir: str | Path, texts: list[str], seed: int = 0) -> Path:
-    """:func:`xlfact.testing.build_tiny_llama` with separate input and output embeddings (same initial values).
+    """:func:`xlfact.training.tiny_models.build_tiny_llama` with separate input and output embeddings (same initial
+    values).
 
     The tiny training configs train both embeddings beside LoRA (``modules_to_save``); with tied embeddings PEFT wraps
     one tensor twice, and lm-eval's ``peft=`` loading then fails in ``tie_weights``.
@@ -132,7 +133,7 @@ def build_untied_tiny_llama(out_dir: str | Path, texts: list[str], seed: int = 0
     import torch
     from transformers import AutoModelForCausalLM
 
-    from xlfact.testing import build_tiny_llama
+    from xlfact.training.tiny_models import build_tiny_llama
 
     out = build_tiny_llama(out_dir, texts, seed=seed)
     model = AutoModelForCausalLM.from_pretrained(out)

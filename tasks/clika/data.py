@@ -28,7 +28,7 @@ from typing import Any
 
 from xlfact.errors import DataError
 from xlfact.evaluators.clika import LANGUAGES, N_OPTIONS, OPTION_LETTERS, TASKS
-from xlfact.jsonl import read_jsonl as read_jsonl_file
+from xlfact.files.jsonl import read_jsonl as read_jsonl_file
 from xlfact.tasks.clika.prompts import COPA_QUESTIONS
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from typing import Any
 
 import datasets
 
+import xlfact.models  # noqa: F401 - registers --model xlfact-hf wherever lm-eval loads this folder
 from xlfact.evaluators.clika import (
     FICTIONAL_BENCHMARK,
     FICTIONAL_TYPE_ENGLISH_ONLY,

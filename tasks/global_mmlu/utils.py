@@ -10,6 +10,7 @@ from typing import Any
 
 import datasets
 
+import xlfact.models  # noqa: F401 - registers --model xlfact-hf wherever lm-eval loads this folder
 from xlfact.tasks.global_mmlu.builtin import builtin_dataset, require_builtin
 from xlfact.tasks.global_mmlu.data import DIR_KEYS, load_global_mmlu
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import datasets
 
+import xlfact.models  # noqa: F401 - registers --model xlfact-hf wherever lm-eval loads this folder
 from xlfact.evaluators.consistency import consistency_from_correct, jaccard_with_english
 from xlfact.evaluators.klar import BENCHMARK, mean_without_english
 from xlfact.evaluators.matching import answer_matches

@@ -6,6 +6,7 @@ from typing import Any
 
 import datasets
 
+import xlfact.models  # noqa: F401 - registers --model xlfact-hf wherever lm-eval loads this folder
 from xlfact.tasks.crosslingual import (  # noqa: F401 - referenced from the YAML metric_list
     answer_agreement,
     en_co,

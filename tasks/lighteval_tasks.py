@@ -1,4 +1,4 @@
-"""xlfact's benchmarks as a LightEval custom-tasks module: ``--custom-tasks xlfact.lighteval_tasks``.
+"""xlfact's benchmarks as a LightEval custom-tasks module: ``--custom-tasks xlfact.tasks.lighteval_tasks``.
 
 Same prompts, same data rules and same scorers as the lm-eval tasks:
 
@@ -12,7 +12,7 @@ Same prompts, same data rules and same scorers as the lm-eval tasks:
   lm-eval path does (:func:`xlfact.evaluators.multiple_choice.continuation_token_counts`: ``context + option``
   re-tokenised with the model's tokenizer), which is also how LightEval split them when it scored them. The tokenizer
   is ``XLFACT_TOKENIZER`` when set, else the ``model_name`` (or ``tokenizer``) of the model arguments given to
-  ``python -m xlfact.lighteval_tasks``.
+  ``python -m xlfact.tasks.lighteval_tasks``.
 * ``xlfact_global_mmlu:<lang>`` / ``xlfact_global_mmlu_lite:<lang>``: lm-eval's built-in Global-MMLU prompt
   (``{question}\\nA. ..\\nD. ..\\nAnswer:`` + ``" A"`` .. ``" D"``), the dataset the installed lm-eval's built-in task
   names, ``acc`` = highest summed log-likelihood (lm-eval's built-in rule).
@@ -43,10 +43,10 @@ loaders, not from ``datasets.load_dataset``: :class:`LoaderTaskConfig` carries t
 are plain completions: run an instruct model with ``override_chat_template=False`` in LightEval's model arguments,
 as lm-eval (no ``--apply_chat_template``) does.
 
-Offline: LightEval 0.13's registry imports modules that download at import time; ``python -m xlfact.lighteval_tasks
-<lighteval arguments>`` applies :mod:`xlfact.tasks.lighteval_compat` and then runs LightEval's own CLI. Importing
-this module patches nothing: only that entry point (or a caller that starts LightEval itself, by calling
-``lighteval_compat.apply()``) applies the fixes.
+Offline: LightEval 0.13's registry imports modules that download at import time;
+``python -m xlfact.tasks.lighteval_tasks <lighteval arguments>`` applies :mod:`xlfact.tasks.lighteval_compat` and then
+runs LightEval's own CLI. Importing this module patches nothing: only that entry point (or a caller that starts
+LightEval itself, by calling ``lighteval_compat.apply()``) applies the fixes.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def scored_token_counts(output_tokens: Any, n_choices: int) -> list[int]:
         raise ValueError(
             "per-token scoring needs the continuation tokens the backend scored (ModelResponse.output_tokens, one row "
             f"per option); got {None if output_tokens is None else len(output_tokens)} rows for {n_choices} options. "
-            f"Run through `python -m xlfact.lighteval_tasks` or set {TOKENIZER_ENV}=<model or tokenizer path> so "
+            f"Run through `python -m xlfact.tasks.lighteval_tasks` or set {TOKENIZER_ENV}=<model or tokenizer path> so "
             "that option tokens are counted with the model's tokenizer."
         )
     return [int(sum(1 for t in (row.tolist() if hasattr(row, "tolist") else row) if int(t) != -1))
@@ -428,8 +428,8 @@ def tokenizer_from_model_args(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m xlfact.lighteval_tasks ARGS``: LightEval's CLI (``lighteval ARGS``) after the offline fixes, with
-    the model's tokenizer named for the per-token rule."""
+    """``python -m xlfact.tasks.lighteval_tasks ARGS``: LightEval's CLI (``lighteval ARGS``) after the offline fixes,
+    with the model's tokenizer named for the per-token rule."""
     import sys
 
     from xlfact.tasks.lighteval_compat import apply

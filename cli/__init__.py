@@ -18,10 +18,10 @@ from xlfact.errors import EXIT_BAD_INPUT, find_xlfact_error, one_line
 
 # name -> (module, one-line help). The module's ``main(argv)`` parses its own flags and has its own ``--help``.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "eval": ("xlfact.harness_cli", "run lm_eval's own CLI with xlfact's tasks folder included (takes lm_eval's flags)"),
-    "tasks-dir": ("xlfact.harness_cli", "print the installed tasks folder, for lm_eval --include_path"),
-    "report": ("xlfact.evaluators.report", "recompute per-language and cross-lingual metrics from --log_samples files"),
-    "demo": ("xlfact.demo", "offline demo: SmolLM2-135M-Instruct on the bundled PolyFact sample, then the report"),
+    "eval": ("xlfact.cli.eval", "run lm_eval's own CLI with xlfact's tasks folder included (takes lm_eval's flags)"),
+    "tasks-dir": ("xlfact.cli.eval", "print the installed tasks folder, for lm_eval --include_path"),
+    "report": ("xlfact.cli.report", "recompute per-language and cross-lingual metrics from --log_samples files"),
+    "demo": ("xlfact.cli.demo", "offline demo: SmolLM2-135M-Instruct on the bundled PolyFact sample, then the report"),
     "train": ("xlfact.training.cli", "train a checkpoint: sft | grpo | cpt | fictional --config recipe.yaml"),
     "leaderboard": ("xlfact.leaderboard.cli", "build a static leaderboard site from lm-eval result folders"),
     "compare": ("xlfact.leaderboard.compare", "release gate: significance-tested comparison against a baseline run"),
@@ -29,6 +29,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "frequency": ("xlfact.analysis.tracing.counting", "count fact frequencies in a corpus with infini-gram"),
     "analyze": ("xlfact.analysis.mechanistic.cli",
                 "mechanistic analyses: logit-lens | lape | lahis | failures | compare (PolyFact paper)"),
+    "build": ("xlfact.builders.cli", "build a benchmark from your own corpus: adaxeval (LLM-made MCQ, four steps)"),
+    "make-task": ("xlfact.builders.make_task", "turn a multiple-choice JSONL into an lm-eval task folder"),
 }
 
 ENTRY_POINTS = {"eval": "eval_main", "tasks-dir": "tasks_dir_main"}

