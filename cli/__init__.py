@@ -29,6 +29,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "frequency": ("xlfact.analysis.tracing.counting", "count fact frequencies in a corpus with infini-gram"),
     "analyze": ("xlfact.analysis.mechanistic.cli",
                 "mechanistic analyses: logit-lens | lape | lahis | failures | compare (PolyFact paper)"),
+    "build": ("xlfact.builders.cli", "build a benchmark from your own corpus: adaxeval (LLM-made MCQ, four steps)"),
+    "make-task": ("xlfact.builders.make_task", "turn a multiple-choice JSONL into an lm-eval task folder"),
 }
 
 ENTRY_POINTS = {"eval": "eval_main", "tasks-dir": "tasks_dir_main"}

@@ -334,7 +334,7 @@ def test_cli_lape_lahis_resume_and_compare(tiny, tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------------------------- inputs
 def test_polyfact_items_and_ted_chunking(tmp_path):
     from xlfact.analysis.mechanistic import sources
-    from xlfact.demo import bundled_polyfact_dir
+    from xlfact.cli.demo import bundled_polyfact_dir
     from xlfact.tasks.polyfact.data import load_polyfact
 
     items = sources.polyfact_lens_items(bundled_polyfact_dir(), ["de"], limit=3)

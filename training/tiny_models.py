@@ -73,3 +73,11 @@ def build_tiny_llama(
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+def spaced_cjk(text: str) -> str:
+    """Tokenizer training text with CJK characters set apart, so that a tiny BPE tokenizer trained on whole sentences
+    never learns a merge across a cloze's ``[BLANK]`` boundary (which would leave a continuation with no tokens)."""
+    import re
+
+    return re.sub(r"([\u3040-\u30ff\u4e00-\u9fff])", r" \1 ", text)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.files.atomic import write_bytes_atomic
-from xlfact.leaderboard.palette import language_color, language_marker
+from xlfact.leaderboard.palette import language_color, language_marker, legend_outside
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Droid Sans Fallback"]
 
@@ -27,9 +27,11 @@ def _plt():
 
     # Labels carry answers in every script: fall back to a CJK font where one is installed; otherwise matplotlib
     # draws empty boxes, which is no reason to warn once per glyph.
-    plt.rcParams["font.family"] = ["DejaVu Sans", *CJK_FONTS]
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    plt.rcParams["font.family"] = ["DejaVu Sans", *(f for f in CJK_FONTS if f in installed)]
     warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-    warnings.filterwarnings("ignore", message="findfont: Font family")
     return plt
 
 
@@ -98,7 +100,7 @@ def lens_languages(aggregate: dict[str, Any], rule: str, path: Path, title: str 
     ax.set_xlabel("point (0 = embeddings)")
     ax.set_ylabel("mean log(1 + rank)")
     ax.set_title(title or f"logit lens, {rule} sub-token", fontsize=9)
-    ax.legend(fontsize=6, ncol=2)
+    legend_outside(ax, fontsize=6)
     return _save(fig, path)
 
 
@@ -133,7 +135,7 @@ def lape_per_layer(per_layer: dict[str, Sequence[int]], path: Path, title: str =
     ax.set_xlabel("layer (0-based)")
     ax.set_ylabel("selected neurons")
     ax.set_title(title or "LAPE neurons per layer", fontsize=9)
-    ax.legend(fontsize=6, ncol=4)
+    legend_outside(ax, fontsize=7)
     return _save(fig, path)
 
 
@@ -191,7 +193,7 @@ def layer_profiles(profiles: dict[str, Sequence[float]], path: Path, title: str)
     ax.set_xlabel("layer (0-based)")
     ax.set_ylabel("% of top heads")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=6, ncol=4)
+    legend_outside(ax, fontsize=7)
     return _save(fig, path)
 
 

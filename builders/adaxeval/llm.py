@@ -1,0 +1,175 @@
+"""Pluggable LLM clients: any OpenAI-compatible endpoint, a local Hugging Face model, or a scripted responder.
+
+Every client answers a :class:`Request` with text. Failures a build must survive (timeouts, connection errors, an
+endpoint's refusal field) raise :class:`CallError` with a short reason, which the pipeline counts as a drop.
+:class:`CachedClient` stores every successful answer on disk under a hash of everything that determines it, so an
+interrupted build resumes where it stopped and a re-run with the same settings makes no new calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from xlfact.files.atomic import write_json_atomic
+
+
+@dataclass(frozen=True)
+class Request:
+    step: str  # fact_check | triple | craft | translate | inlang | crosslang
+    messages: tuple[tuple[str, str], ...]  # (role, content)
+    payload: dict[str, Any] = field(default_factory=dict, compare=False)  # the input the prompt was built from
+    temperature: float = 0.0
+    seed: int = 0
+    max_tokens: int = 512
+    schema: str = ""  # name of the expected answer's model in .schema (schema-guided local generation uses it)
+
+    def chat(self) -> list[dict[str, str]]:
+        return [{"role": role, "content": content} for role, content in self.messages]
+
+
+class CallError(Exception):
+    """A call that produced no usable answer; ``reason`` is a short drop reason (timeout, error, refusal)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class LLMClient(Protocol):
+    name: str  # identifies the model in the cache key
+    concurrency: int
+
+    def complete(self, request: Request) -> str: ...
+
+
+class OpenAIClient:
+    """An OpenAI-compatible chat endpoint (``vllm serve``, llama.cpp, most providers) via the ``openai`` client."""
+
+    def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout: float = 120.0,
+                 concurrency: int = 8, max_retries: int = 1) -> None:
+        import openai
+
+        self._openai = openai
+        self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout,
+                                    max_retries=max_retries)
+        self.model = model
+        self.name = f"openai:{model}"
+        self.concurrency = concurrency
+
+    def complete(self, request: Request) -> str:
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model, messages=request.chat(), temperature=request.temperature, seed=request.seed,
+                max_tokens=request.max_tokens,
+            )
+        except self._openai.APITimeoutError as err:
+            raise CallError("timeout", str(err)) from None
+        except self._openai.APIError as err:
+            raise CallError("error", f"{type(err).__name__}: {err}"[:200]) from None
+        if not response.choices:
+            raise CallError("error", "no choices in the response")
+        message = response.choices[0].message
+        if getattr(message, "refusal", None):
+            raise CallError("refusal", str(message.refusal)[:200])
+        return message.content or ""
+
+
+class HFClient:
+    """A local Hugging Face causal LM with a chat template. ``structured`` (default): schema-guided generation
+    (:mod:`.structured`) fills the expected JSON; otherwise free generation, greedy unless a temperature is asked."""
+
+    concurrency = 1
+
+    def __init__(self, path: str, *, device: str = "cpu", dtype: str = "float32", structured: bool = True) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).to(device).eval()
+        self.device = device
+        self.name = f"hf:{Path(path).name}" + (":structured" if structured else "")
+        self.structured = structured
+        self._lock = threading.Lock()
+
+    def complete(self, request: Request) -> str:
+        torch = self.torch
+        prompt = self.tokenizer.apply_chat_template(request.chat(), add_generation_prompt=True, tokenize=False)
+        if self.structured and request.schema:
+            from xlfact.builders.adaxeval import schema
+            from xlfact.builders.adaxeval.structured import SchemaFiller
+
+            ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+            with self._lock:
+                return SchemaFiller(self.model, self.tokenizer).fill(ids, getattr(schema, request.schema),
+                                                                     request.payload)
+        inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
+        sample = request.temperature > 0
+        with self._lock, torch.no_grad():
+            torch.manual_seed(request.seed)
+            out = self.model.generate(
+                **inputs, max_new_tokens=request.max_tokens, do_sample=sample,
+                temperature=request.temperature if sample else None, top_p=None, top_k=None,
+                pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+            )
+        return self.tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+class ScriptedClient:
+    """A deterministic responder ``fn(request) -> str`` (tests, dry runs); raise :class:`CallError` to fail a call."""
+
+    def __init__(self, fn: Callable[[Request], str], name: str = "scripted", concurrency: int = 1) -> None:
+        self.fn = fn
+        self.name = name
+        self.concurrency = concurrency
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def complete(self, request: Request) -> str:
+        with self._lock:
+            self.calls += 1
+        return self.fn(request)
+
+
+class CachedClient:
+    """Wraps a client: answers are read from / written to ``cache_dir/<key[:2]>/<key>.json`` (atomic writes)."""
+
+    def __init__(self, client: LLMClient, cache_dir: str | Path | None) -> None:
+        self.client = client
+        self.name = client.name
+        self.concurrency = client.concurrency
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.hits = 0
+        self.misses = 0
+        self._lock = threading.Lock()
+
+    def key(self, request: Request) -> str:
+        body = {"client": self.client.name, **{k: v for k, v in asdict(request).items() if k != "payload"}}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def complete(self, request: Request) -> str:
+        path = None
+        if self.cache_dir is not None:
+            key = self.key(request)
+            path = self.cache_dir / key[:2] / f"{key}.json"
+            if path.is_file():
+                try:
+                    text = json.loads(path.read_text(encoding="utf-8"))["answer"]
+                    with self._lock:
+                        self.hits += 1
+                    return text
+                except (json.JSONDecodeError, KeyError):
+                    pass  # a damaged entry is simply asked again
+        text = self.client.complete(request)  # CallError propagates and is not cached: a re-run retries it
+        with self._lock:
+            self.misses += 1
+        if path is not None:
+            write_json_atomic(path, {"step": request.step, "client": self.client.name, "answer": text})
+        return text

@@ -1,0 +1,213 @@
+"""The structured answers each step expects from the LLM, and the one JSONL schema of a built dataset.
+
+The LLM answers are pydantic models: an answer that does not parse or does not validate is a counted drop with the
+validation message as its detail, never an exception that stops the build. The field names follow mlda-eval's
+``datasets/generate_eval`` parsers (``factuality``/``triple``/``reason``; ``fill_in_blank``/``question``/``answer``/
+``distractors``; ``*_quality`` Good|Poor; cross-language ``score``) so that a prompt written for one works
+for the other.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+BLANK = "[BLANK]"
+SPLITS = ("memorization", "generalization")
+
+
+class Triple(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    subject: str = Field(min_length=1)
+    relation: str = Field(min_length=1)
+    object: str = Field(min_length=1)
+
+    @field_validator("subject", "relation", "object")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("empty")
+        return value
+
+
+class FactJudgement(BaseModel):
+    """Step 1 (one judge's vote): does the sentence state a generalizable fact, and which triple?"""
+
+    model_config = ConfigDict(extra="ignore")
+    factuality: bool
+    triple: Triple | None = None
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _triple_only_when_factual(self) -> FactJudgement:
+        if not self.factuality:
+            self.triple = None
+        return self
+
+
+class TripleAnswer(BaseModel):
+    """Step 2 fallback: a triple extracted directly when no judge gave a usable one."""
+
+    model_config = ConfigDict(extra="ignore")
+    triple: Triple
+
+
+class QueryDraft(BaseModel):
+    """Step 3: the cloze (memorization), the paraphrased question (generalization), answer and exactly 3 distractors."""
+
+    model_config = ConfigDict(extra="ignore")
+    triple: Triple | None = None
+    fill_in_blank: str
+    question: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+    distractors: list[str]
+
+    @model_validator(mode="after")
+    def _check(self) -> QueryDraft:
+        self.fill_in_blank = self.fill_in_blank.strip()
+        self.question = self.question.strip()
+        self.answer = self.answer.strip()
+        self.distractors = [d.strip() for d in self.distractors]
+        if self.fill_in_blank.count(BLANK) != 1:
+            raise ValueError(f"fill_in_blank must contain {BLANK} exactly once")
+        if len(self.distractors) != 3:
+            raise ValueError(f"expected exactly 3 distractors, got {len(self.distractors)}")
+        options = [self.answer, *self.distractors]
+        if any(not o for o in options):
+            raise ValueError("an option is empty")
+        if len({o.casefold() for o in options}) != 4:
+            raise ValueError("the answer and distractors are not 4 distinct options")
+        return self
+
+
+class Translation(BaseModel):
+    """Step 3 (other languages): the same query in another language, options in the same order."""
+
+    model_config = ConfigDict(extra="ignore")
+    fill_in_blank: str
+    question: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+    distractors: list[str]
+
+    @model_validator(mode="after")
+    def _check(self) -> Translation:
+        QueryDraft.model_validate(self.model_dump())  # same rules as the source-language query
+        return self
+
+
+Quality = Literal["Good", "Poor"]
+
+
+class InLanguageCheck(BaseModel):
+    """Step 4a: every part must be Good (mlda-eval keeps an item only when all three are Good)."""
+
+    model_config = ConfigDict(extra="ignore")
+    fill_in_blank_quality: Quality
+    paraphrase_quality: Quality
+    options_quality: Quality
+    explanations: dict[str, str] | str = ""
+
+    @field_validator("fill_in_blank_quality", "paraphrase_quality", "options_quality", mode="before")
+    @classmethod
+    def _normalise(cls, value: object) -> object:
+        return value.strip().capitalize() if isinstance(value, str) else value
+
+    def poor_parts(self) -> list[str]:
+        return [name for name in ("fill_in_blank_quality", "paraphrase_quality", "options_quality")
+                if getattr(self, name) != "Good"]
+
+
+class CrossLanguageCheck(BaseModel):
+    """Step 4b: 2 fully supported by the other-language document, 1 partially, 0 not (mlda-eval keeps 2)."""
+
+    model_config = ConfigDict(extra="ignore")
+    score: int = Field(ge=0, le=2)
+    explanation: str = ""
+    associated_sentences: list[str] = []
+
+
+# ------------------------------------------------------------------------------------------- parsing LLM text
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+_REFUSAL = re.compile(r"\b(I can(?:no|')t|I am unable|I'm unable|I won't|I cannot help|as an AI)\b", re.I)
+
+
+class AnswerError(Exception):
+    """An LLM answer that cannot be used; ``reason`` is the drop reason (malformed | refusal | invalid)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def extract_json(text: str) -> object:
+    """The first JSON object in an answer: a fenced block, else the outermost ``{...}``."""
+    candidates = [m.group(1) for m in _FENCE.finditer(text)]
+    start, end = text.find("{"), text.rfind("}")
+    if start != -1 and end > start:
+        candidates.append(text[start:end + 1])
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+    raise ValueError("no JSON object found")
+
+
+def parse_answer(text: str, model: type[BaseModel]) -> BaseModel:
+    """Validate an LLM answer against ``model``; raises :class:`AnswerError` with the drop reason."""
+    try:
+        data = extract_json(text)
+    except ValueError:
+        reason = "refusal" if _REFUSAL.search(text or "") else "malformed"
+        raise AnswerError(reason, (text or "<empty>")[:200]) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or model.__name__
+        raise AnswerError("invalid", f"{where}: {first['msg']}") from None
+
+
+def schema_instruction(model: type[BaseModel]) -> str:
+    """The output-format text put into a prompt: the model's JSON schema (what ``PydanticOutputParser`` shows)."""
+    return json.dumps(model.model_json_schema(), ensure_ascii=False)
+
+
+# ------------------------------------------------------------------------------------------- the dataset rows
+class Item(BaseModel):
+    """One row of a built dataset (``items.jsonl``) and of any MCQ JSONL that ``xlfact make-task`` reads.
+
+    ``fact_id`` is the same for every language version of one fact (parallel items: option slots aligned), so the
+    cross-lingual metrics apply; ``source_language`` is the language of the document the fact came from (empty when
+    unknown, e.g. in mlda-eval's released files).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    fact_id: str = Field(min_length=1)
+    doc_id: str = ""
+    language: str = Field(min_length=1)
+    source_language: str = ""
+    split: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    options: list[str]
+    answer_idx: int
+    sentence: str = ""
+    triple: Triple | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Item:
+        if len(self.options) < 2 or any(not isinstance(o, str) or not o.strip() for o in self.options):
+            raise ValueError("options must be at least 2 non-empty strings")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError("options repeat")
+        if not 0 <= self.answer_idx < len(self.options):
+            raise ValueError(f"answer_idx {self.answer_idx} is outside 0..{len(self.options) - 1}")
+        if self.split == "memorization" and self.question.count(BLANK) != 1:
+            raise ValueError(f"a memorization question must contain {BLANK} exactly once")
+        return self

@@ -1,0 +1,126 @@
+"""``xlfact build <builder>``: build a benchmark from the user's own data. Builders: ``adaxeval``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from xlfact.builders.adaxeval.corpus import BuildError, read_corpus
+from xlfact.builders.adaxeval.llm import CachedClient, HFClient, LLMClient, OpenAIClient, ScriptedClient
+from xlfact.builders.adaxeval.pipeline import Builder, Settings
+from xlfact.builders.adaxeval.scripted import AnswerKey
+from xlfact.files.atomic import write_json_atomic, write_text_atomic
+
+
+def make_client(args: argparse.Namespace, model: str) -> LLMClient:
+    if args.llm == "openai":
+        if not args.base_url:
+            raise BuildError("--llm openai needs --base_url (e.g. http://127.0.0.1:8000/v1 for `vllm serve`)")
+        return OpenAIClient(args.base_url, model, api_key=os.environ.get(args.api_key_env) or None,
+                            timeout=args.timeout, concurrency=args.concurrency)
+    if args.llm == "answer_key":
+        return ScriptedClient(AnswerKey(model), name=f"answer_key:{Path(model).name}")
+    return HFClient(model, device=args.device, structured=not args.hf_free_text)
+
+
+def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: list[LLMClient], settings: Settings,
+                   progress: bool = True) -> dict[str, Any]:
+    """Run the four steps, write items.jsonl, drops.jsonl, build_report.json and the lm-eval task folder ``task/``."""
+    from xlfact.builders.make_task import write_task_folder
+
+    builder = Builder(client, judges, settings, progress=progress)
+    items = builder.run(docs)
+    report = builder.report(items)
+    report["documents"] = len(docs)
+    report["languages"] = sorted({d.lang for d in docs})
+    report["cache"] = {"hits": sum(getattr(c, "hits", 0) for c in {id(x): x for x in [client, *judges]}.values()),
+                       "misses": sum(getattr(c, "misses", 0) for c in {id(x): x for x in [client, *judges]}.values())}
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "items.jsonl", "".join(i.model_dump_json() + "\n" for i in items))
+    write_text_atomic(out / "drops.jsonl", "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in builder.drops))
+    if items:
+        report["task"] = write_task_folder(items, name, out / "task")
+    else:
+        report["task"] = None
+    write_json_atomic(out / "build_report.json", report)
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = ["| step | in | kept | dropped | reasons |", "|---|---|---|---|---|"]
+    for step, rep in report["steps"].items():
+        reasons = ", ".join(f"{k}: {v}" for k, v in rep["dropped_by_reason"].items()) or "-"
+        lines.append(f"| {step} | {rep['in']} | {rep['kept']} | {rep['dropped']} | {reasons} |")
+    lines.append(f"\nitems: {report['items']} ({report['facts']} facts); language versions: "
+                 f"{report['language_versions']}; cache: {report.get('cache')}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="xlfact build",
+        description="Build a benchmark from your own corpus. `xlfact build adaxeval --corpus C --out DIR --llm "
+        "openai|hf --model M` reads C (JSONL {doc_id, lang, text, pair_id} or DIR/<lang>/<name>.txt) and writes "
+        "DIR/items.jsonl (the questions), DIR/drops.jsonl (every dropped unit with step and reason), "
+        "DIR/build_report.json (kept/dropped per step), DIR/cache/ (every LLM answer; a re-run resumes from it) and "
+        "DIR/task/ (lm-eval task folder: lm_eval --include_path DIR/task --tasks NAME).",
+    )
+    parser.add_argument("builder", choices=["adaxeval"])
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--name", default="adaxeval", help="task/group name prefix (default adaxeval)")
+    parser.add_argument("--llm", choices=["openai", "hf", "answer_key"], required=True,
+                        help="openai: any OpenAI-compatible endpoint (--base_url); hf: a local model folder or hub id; "
+                        "answer_key: a JSONL answer key given as --model (dry runs without a model)")
+    parser.add_argument("--model", required=True, help="generator model (endpoint model name, or HF path)")
+    parser.add_argument("--judge_models", default="", help="comma-separated judge models (default: --model)")
+    parser.add_argument("--judges", type=int, default=3, help="judges when --judge_models is not given: the "
+                        "generator at seeds seed..seed+N-1 (default 3)")
+    parser.add_argument("--judge_temperature", type=float, default=None,
+                        help="judge sampling temperature (default 0, or 0.7 for several seeds of one model)")
+    parser.add_argument("--min_votes", type=int, default=None, help="factual votes needed (default: all judges)")
+    parser.add_argument("--min_cross_score", type=int, default=2, choices=[0, 1, 2])
+    parser.add_argument("--no_require_cross_check", action="store_true",
+                        help="keep facts of documents without a paired other-language version")
+    parser.add_argument("--no_translate", action="store_true", help="ask facts only in their source language")
+    parser.add_argument("--base_url", default=None)
+    parser.add_argument("--api_key_env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    parser.add_argument("--concurrency", type=int, default=8, help="parallel requests to the endpoint")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per endpoint request")
+    parser.add_argument("--device", default="cpu", help="device of an --llm hf model")
+    parser.add_argument("--hf_free_text", action="store_true",
+                        help="--llm hf: free generation instead of schema-guided JSON (see builders/README.md)")
+    parser.add_argument("--max_tokens", type=int, default=512)
+    parser.add_argument("--max_docs", type=int, default=None, help="use only the first N documents")
+    parser.add_argument("--cache", default=None, help="LLM answer cache (default OUT/cache)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no_progress", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        docs = read_corpus(args.corpus)[: args.max_docs]
+        cache = Path(args.cache or Path(args.out) / "cache")
+        client = CachedClient(make_client(args, args.model), cache)
+        names = [m for m in args.judge_models.split(",") if m]
+        judges = [CachedClient(make_client(args, m), cache) for m in names] if names else [client] * args.judges
+        temp = args.judge_temperature
+        if temp is None:
+            temp = 0.7 if not names and args.judges > 1 else 0.0
+        settings = Settings(seed=args.seed, min_votes=args.min_votes, judge_temperature=temp,
+                            min_cross_score=args.min_cross_score, require_cross_check=not args.no_require_cross_check,
+                            translate=not args.no_translate, max_tokens=args.max_tokens)
+        report = build_adaxeval(docs, Path(args.out), name=args.name, client=client, judges=judges,
+                                settings=settings, progress=not args.no_progress)
+    except BuildError as err:
+        print(f"xlfact build: {err}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    if not report["items"]:
+        print("xlfact build: no item survived the four steps; see build_report.json and drops.jsonl", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}/items.jsonl and {args.out}/task (lm_eval --include_path {args.out}/task --tasks "
+          f"{args.name})")
+    return 0

@@ -1,0 +1,237 @@
+"""AdaXEval builder, step by step, with a scripted LLM (xlfact.builders.adaxeval.scripted.AnswerKey over the test
+corpus): deterministic answers, malformed ones, refusals, timeouts and client crashes each end as a counted, reported
+drop; every unit that enters a step leaves it kept or dropped; the cache makes an interrupted build resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from xlfact.builders.adaxeval.corpus import BuildError, Document, read_corpus, split_sentences
+from xlfact.builders.adaxeval.llm import CachedClient, CallError, Request, ScriptedClient
+from xlfact.builders.adaxeval.pipeline import Builder, Settings, best_triple
+from xlfact.builders.adaxeval.schema import AnswerError, QueryDraft, Triple, parse_answer
+from xlfact.builders.adaxeval.scripted import AnswerKey
+from xlfact.builders.cli import build_adaxeval
+from xlfact.cli import main as xlfact
+
+DATA = Path(__file__).resolve().parent / "data" / "adaxeval"
+N_PAIRS = 12  # facts per language in the test corpus; every paragraph also has one non-factual sentence
+
+
+@pytest.fixture(scope="module")
+def key() -> AnswerKey:
+    return AnswerKey(DATA / "answer_key.jsonl")
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[Document]:
+    return read_corpus(DATA / "corpus.jsonl")
+
+
+def run(docs, fn, *, judges: int = 3, settings: Settings | None = None, concurrency: int = 1):
+    client = ScriptedClient(fn, concurrency=concurrency)
+    builder = Builder(client, [client] * judges, settings or Settings(), progress=False)
+    items = builder.run(docs)
+    return builder, items, builder.report(items)
+
+
+def check_accounting(report: dict) -> None:
+    """No silent loss: each step's units are kept or dropped, and a step's input is the previous step's output."""
+    previous = None
+    for name, step in report["steps"].items():
+        whole = {r: n for r, n in step["dropped_by_reason"].items() if "language version only" not in r}
+        assert step["in"] == step["kept"] + sum(whole.values()), (name, step)
+        if previous is not None:
+            assert step["in"] == previous, name
+        previous = step["kept"]
+
+
+def test_clean_run_counts(docs, key):
+    builder, items, report = run(docs, key)
+    check_accounting(report)
+    steps = report["steps"]
+    assert steps["1_fact_detection"]["in"] == 4 * N_PAIRS
+    assert steps["1_fact_detection"]["dropped_by_reason"] == {"not_enough_votes": 2 * N_PAIRS}  # the filler sentences
+    assert steps["4_quality_filtering"]["kept"] == 2 * N_PAIRS
+    assert report["items"] == len(items) == 2 * N_PAIRS * 2 * 2  # facts x languages x splits
+    assert report["items_by_split_and_direction"]["memorization/en->ja"] == N_PAIRS
+    mem = [i for i in items if i.split == "memorization"]
+    assert all(i.question.count("[BLANK]") == 1 for i in mem)
+    assert all(len(i.options) == 4 and len(set(i.options)) == 4 for i in items)
+    paris = [i for i in items if i.fact_id == "p01-en#s0"]
+    # parallel: one option order per fact, in every language and split
+    assert len({i.answer_idx for i in paris}) == 1
+    assert {i.options[i.answer_idx] for i in paris} == {"Paris", "パリ"}
+
+
+def _break(key, step, answer, *, when=lambda r: True):
+    def fn(request: Request) -> str:
+        if request.step == step and when(request):
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return key(request)
+    return fn
+
+
+def test_malformed_refusal_timeout_and_crash_of_a_judge(docs, key):
+    first_judge = lambda r: r.seed == 0  # noqa: E731 - judge j calls with seed + j
+    for answer, reason in [("{'factuality': True", "malformed"), ("I cannot help with that request.", "refusal"),
+                           (CallError("timeout", "read timed out"), "timeout"), (RuntimeError("boom"), "error")]:
+        _, _, report = run(docs, _break(key, "fact_check", answer, when=first_judge))
+        check_accounting(report)
+        step = report["steps"]["1_fact_detection"]
+        assert step["calls"][f"failed:{reason}"] == 4 * N_PAIRS, reason
+        assert step["kept"] == 0, "unanimity (mlda-eval's rule) needs every judge"
+        assert "all_judges_failed" not in json.dumps(step)
+        _, _, lenient = run(docs, _break(key, "fact_check", answer, when=first_judge),
+                            settings=Settings(min_votes=2))
+        assert lenient["steps"]["1_fact_detection"]["kept"] == 2 * N_PAIRS
+
+
+def test_all_judges_failing_is_named(docs, key):
+    builder, items, report = run(docs, _break(key, "fact_check", CallError("timeout")))
+    assert items == []
+    assert report["steps"]["1_fact_detection"]["dropped_by_reason"] == {"all_judges_failed:timeout": 4 * N_PAIRS}
+    assert len(builder.drops) == 4 * N_PAIRS
+
+
+def test_craft_validation_drops(docs, key):
+    def two_distractors(request):
+        data = json.loads(key(request).strip("`json\n"))
+        if request.payload["sentence"].startswith("The capital of France"):
+            data["distractors"] = data["distractors"][:2]
+        if request.payload["sentence"].startswith("The capital of Spain"):
+            data["fill_in_blank"] = data["fill_in_blank"].replace("[BLANK]", "___")
+        if request.payload["sentence"].startswith("The capital of Italy"):
+            data["distractors"][0] = data["answer"]
+        return json.dumps(data)
+
+    builder, _, report = run(docs, lambda r: two_distractors(r) if r.step == "craft" else key(r), judges=1)
+    check_accounting(report)
+    step = report["steps"]["3_query_crafting"]
+    assert step["dropped_by_reason"] == {"invalid": 3}
+    details = {d["unit"]: d["detail"] for d in builder.drops if d["step"] == "3_query_crafting"}
+    assert "3 distractors" in details["p01-en#s0"]
+    assert "[BLANK]" in details["p03-en#s0"]
+    assert "distinct" in details["p04-en#s0"]
+
+
+def test_translation_and_inlanguage_drops_are_per_language_version(docs, key):
+    fn = _break(key, "translate", "no json here", when=lambda r: r.payload["target"] == "ja")
+    _, items, report = run(docs, fn, judges=1)
+    check_accounting(report)
+    assert report["steps"]["3_query_crafting"]["dropped_by_reason"] == {
+        "translation:malformed (language version only)": N_PAIRS}
+    assert report["language_versions"] == {"crafted": 2 * N_PAIRS, "translated": N_PAIRS,
+                                           "translation_dropped": N_PAIRS}
+    assert not any(i.source_language == "en" and i.language == "ja" for i in items)
+
+    poor = json.dumps({"fill_in_blank_quality": "Good", "paraphrase_quality": "poor", "options_quality": "Good"})
+    _, items, report = run(docs, _break(key, "inlang", poor, when=lambda r: "sentence" in r.payload
+                                        and "France" in r.payload["sentence"]), judges=1)
+    check_accounting(report)
+    assert report["steps"]["4_quality_filtering"]["dropped_by_reason"] == {"inlang:poor": 1}
+    assert "p01-en#s0" not in {i.fact_id for i in items}
+
+
+def test_cross_language_check(docs, key):
+    score1 = json.dumps({"explanation": "implied", "associated_sentences": [], "score": 1})
+    _, items, report = run(docs, _break(key, "crosslang", score1, when=lambda r: "Jupiter" in r.payload["sentence"]),
+                           judges=1)
+    assert report["steps"]["4_quality_filtering"]["dropped_by_reason"] == {"crosslang_unsupported": 1}
+    _, items, report = run(docs, key, judges=1, settings=Settings(min_cross_score=1))
+    assert report["steps"]["4_quality_filtering"]["kept"] == 2 * N_PAIRS
+    unpaired = [Document(d.doc_id, d.lang, d.text, "") if d.doc_id == "p02-en" else d for d in docs]
+    _, items, report = run(unpaired, key, judges=1)  # p02-ja loses its partner too
+    assert report["steps"]["4_quality_filtering"]["dropped_by_reason"] == {"no_parallel_document": 2}
+    _, items, report = run(unpaired, key, judges=1, settings=Settings(require_cross_check=False))
+    assert report["steps"]["4_quality_filtering"]["kept"] == 2 * N_PAIRS
+
+
+def test_triple_fallback_call_and_failure(docs, key):
+    no_triple = lambda r: json.dumps({"factuality": True, "triple": None, "reason": "x"}) if (  # noqa: E731
+        r.step == "fact_check" and r.payload["sentence"] in key.by_sentence) else key(r)
+    client = ScriptedClient(no_triple)
+    builder = Builder(client, [client], Settings(), progress=False)
+    facts = builder.extract_triples(builder.detect_facts(docs))
+    assert len(facts) == 2 * N_PAIRS and builder.steps["2_triple_extraction"].calls["ok"] == 2 * N_PAIRS
+    failing = ScriptedClient(lambda r: no_triple(r) if r.step != "triple" else "Sorry, I can't do that.")
+    builder = Builder(failing, [failing], Settings(), progress=False)
+    assert builder.extract_triples(builder.detect_facts(docs)) == []
+    assert dict(builder.steps["2_triple_extraction"].dropped) == {"refusal": 2 * N_PAIRS}
+
+
+def test_best_triple_rule():
+    sentence = "The capital of France is Paris."
+    vague = Triple(subject="it", relation="is", object="a city in Europe somewhere")
+    long = Triple(subject="the capital of France", relation="is", object="Paris")
+    short = Triple(subject="France", relation="has capital", object="Paris")
+    assert best_triple(sentence, [vague, long, short]) == short
+    assert best_triple(sentence, []) is None
+    ja = [Triple(subject="ドイツ", relation="は", object="ベルリン"),
+          Triple(subject="フランス", relation="は", object="パリ")]
+    assert best_triple("フランスの首都はパリである。", ja).subject == "フランス"
+
+
+def test_parse_answer():
+    good = {"fill_in_blank": "A [BLANK].", "question": "Q?", "answer": "a", "distractors": ["b", "c", "d"]}
+    assert parse_answer("Sure!\n```json\n" + json.dumps(good) + "\n```\nDone.", QueryDraft).answer == "a"
+    assert parse_answer("here: " + json.dumps(good) + " ok", QueryDraft).answer == "a"
+    with pytest.raises(AnswerError) as err:
+        parse_answer(json.dumps({**good, "fill_in_blank": "A [BLANK] [BLANK]."}), QueryDraft)
+    assert err.value.reason == "invalid"
+    with pytest.raises(AnswerError) as err:
+        parse_answer("", QueryDraft)
+    assert err.value.reason == "malformed"
+
+
+def test_concurrency_and_seeds(docs, key):
+    _, items1, _ = run(docs, key, concurrency=1)
+    _, items4, _ = run(docs, key, concurrency=4)
+    assert [i.model_dump() for i in items1] == [i.model_dump() for i in items4]
+    _, other_seed, _ = run(docs, key, settings=Settings(seed=1))
+    assert [i.options for i in other_seed] != [i.options for i in items1]
+    assert sorted(i.options[i.answer_idx] for i in other_seed) == sorted(i.options[i.answer_idx] for i in items1)
+
+
+def test_cache_resumes_an_interrupted_build(tmp_path, docs, key):
+    flaky = ScriptedClient(_break(key, "inlang", CallError("timeout"), when=lambda r: r.payload.get("question", "")
+                                  .startswith("Which city")))
+    cached = CachedClient(flaky, tmp_path / "cache")
+    first = build_adaxeval(docs, tmp_path / "a", name="t", client=cached, judges=[cached] * 3,
+                           settings=Settings(), progress=False)
+    assert first["steps"]["4_quality_filtering"]["dropped_by_reason"] == {
+        "inlang:timeout": 6, "inlang:timeout (language version only)": 6}  # English sources; English translations
+    made = flaky.calls
+    healthy = ScriptedClient(key)
+    cached2 = CachedClient(healthy, tmp_path / "cache")
+    cached2.name = cached2.client.name = flaky.name  # same model: the cache applies
+    second = build_adaxeval(docs, tmp_path / "b", name="t", client=cached2, judges=[cached2] * 3,
+                            settings=Settings(), progress=False)
+    # only the 12 failed calls again, plus the 6 cross-language checks of the facts they had dropped
+    assert healthy.calls == 12 + 6
+    assert second["items"] == 4 * 2 * N_PAIRS and made > 100
+    drops = [json.loads(x) for x in (tmp_path / "a" / "drops.jsonl").read_text().splitlines()]
+    assert sum(d["reason"] == "inlang:timeout" for d in drops) == 12
+
+
+def test_corpus_errors_and_cli_exit_2(tmp_path, capsys):
+    bad = tmp_path / "c.jsonl"
+    bad.write_text('{"doc_id": "a", "lang": "en", "text": "x"}\n{"doc_id": "b", "lang": "", "text": "y"}\n')
+    with pytest.raises(BuildError, match=r"c.jsonl line 2: field 'lang'"):
+        read_corpus(bad)
+    assert xlfact(["build", "adaxeval", "--corpus", str(bad), "--out", str(tmp_path / "o"), "--llm", "openai",
+                   "--model", "m", "--base_url", "http://127.0.0.1:9/v1"]) == 2
+    assert "line 2: field 'lang'" in capsys.readouterr().err
+    folder = tmp_path / "txt"
+    (folder / "en").mkdir(parents=True)
+    (folder / "ja").mkdir()
+    (folder / "en" / "d1.txt").write_text("Water boils at 100 degrees.")
+    (folder / "ja" / "d1.txt").write_text("水は100度で沸騰する。")
+    docs = read_corpus(folder)
+    assert [(d.doc_id, d.pair_id) for d in docs] == [("en/d1", "d1"), ("ja/d1", "d1")]
+    assert split_sentences("A b. C d! 日本。東京？ E") == ["A b.", "C d!", "日本。", "東京？", "E"]
