@@ -151,6 +151,19 @@ def apply_lora(model, lora: dict[str, Any] | None):
     return get_peft_model(model, config)
 
 
+def prepare_for_training(model, args) -> None:
+    """Make gradient checkpointing take effect on a (PEFT-wrapped) model before the ``Trainer`` sees it.
+
+    No key/value cache in training (``use_cache`` would keep every layer's keys and values), and, with checkpointing,
+    inputs that require grad: with frozen embeddings (LoRA) a reentrant checkpoint would otherwise see no input that
+    needs a gradient. The recipes also pass ``gradient_checkpointing_kwargs={"use_reentrant": False}``."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if getattr(base, "config", None) is not None:
+        base.config.use_cache = False
+    if getattr(args, "gradient_checkpointing", False) and hasattr(base, "enable_input_require_grads"):
+        base.enable_input_require_grads()
+
+
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in LIBRARIES:

@@ -166,8 +166,12 @@ def option_log_probs(logits: torch.Tensor, batch: dict[str, torch.Tensor], promp
     labels = batch["labels"][:, -logits.shape[1]:]
     targets = labels[:, 1:]
     mask = targets != -100
-    token_lp = -F.cross_entropy(logits[:, :-1].float().transpose(1, 2), targets.clamp(min=0), reduction="none")
-    token_lp = token_lp * mask
+    # Only the continuation tokens' rows of the vocabulary logits are normalised (log-sum-exp, no float copy of the
+    # whole [sequences, K, vocab] block and no saved log-softmax of it): memory for the loss is one [tokens, vocab].
+    picked = logits[:, :-1][mask]
+    picked = picked if picked.dtype == torch.float32 else picked.float()
+    picked_lp = picked.gather(-1, targets[mask].unsqueeze(-1)).squeeze(-1) - torch.logsumexp(picked, dim=-1)
+    token_lp = torch.zeros(targets.shape, dtype=picked_lp.dtype, device=logits.device).masked_scatter(mask, picked_lp)
     mean_lp = token_lp.sum(1) / mask.sum(1).clamp(min=1)  # mean log-prob per continuation token, per sequence
     n_facts = int(batch["fact_index"].max()) + 1
     n_langs = int(batch["lang_index"].max()) + 1
@@ -267,6 +271,7 @@ def training_arguments(config: dict[str, Any]):
 
     # the collator needs the fact/language/slot columns; evaluation keeps the loss only, never the logits
     return arguments.build(TrainingArguments, config,
+                           defaults={"gradient_checkpointing_kwargs": {"use_reentrant": False}},
                            forced={"remove_unused_columns": False, "prediction_loss_only": True})
 
 
@@ -300,6 +305,7 @@ def build_trainer(config: dict[str, Any]):
                     if eval_facts is not facts else dataset)
     collator = FactCollator(tokenizer.pad_token_id)
     model = model_io.apply_lora(model_io.load_model(config["model"]), config.get("lora"))
+    model_io.prepare_for_training(model, args)
     trainer = _trainer_class()(
         model=model, args=args, train_dataset=dataset, eval_dataset=eval_dataset if evaluates else None,
         data_collator=collator, consistency_lambda=lam,
