@@ -28,7 +28,6 @@ from collections import defaultdict
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from xlfact.evaluators.multiple_choice import split_like_lm_eval
 from xlfact.training import arguments, checkpoints, model_io
