@@ -20,13 +20,14 @@ if [ ! -f "$TUNED/config.json" ]; then  # a brief SFT-with-consistency run on th
 fi
 
 for NAME in base tuned; do
-  MODEL=$BASE; [ "$NAME" = tuned ] && MODEL=$TUNED
-  xlfact analyze logit-lens --model "$MODEL" --output_path "$OUT/$NAME" --per-relation 1
-  xlfact analyze lape --model "$MODEL" --output_path "$OUT/$NAME" --langs $LANGS --tokens-per-lang 1024 --seq-len 256
-  xlfact analyze lahis --model "$MODEL" --output_path "$OUT/$NAME" --langs $LANGS --chunks 2
-  TASKS=klar_en,klar_es,klar_fr
-  [ -d "$OUT/$NAME-klar" ] || xlfact eval --model hf --model_args pretrained="$MODEL" --tasks "$TASKS" --limit 4 \
-    --batch_size 4 --log_samples --output_path "$OUT/$NAME-klar"
+  MODEL=$BASE; LENS_LANGS=es,fr,ru,zh,ja,ar
+  if [ "$NAME" = tuned ]; then MODEL=$TUNED; LENS_LANGS=es,zh; fi
+  xlfact analyze logit-lens --model "$MODEL" --output_path "$OUT/$NAME" --langs $LENS_LANGS --per-relation 1 --no-progress
+  xlfact analyze lape --model "$MODEL" --output_path "$OUT/$NAME" --langs $LANGS --tokens-per-lang 1024 --seq-len 256 \
+    --no-progress
+  xlfact analyze lahis --model "$MODEL" --output_path "$OUT/$NAME" --langs $LANGS --chunks 2 --no-progress
+  [ -d "$OUT/$NAME-klar" ] || xlfact eval --model hf --model_args pretrained="$MODEL" --tasks klar_en,klar_es,klar_fr \
+    --limit 4 --batch_size 4 --log_samples --output_path "$OUT/$NAME-klar"
 done
 xlfact analyze failures "$OUT/base-klar" "$OUT/tuned-klar" --output_path "$OUT/failures"
 xlfact analyze compare "$OUT/base" "$OUT/tuned" --labels base,tuned --output_path "$OUT/compare"
