@@ -19,7 +19,8 @@ for the shipped 7B recipes on one 80 GB GPU, computed from the models' sizes (an
 Recorded (30 Nov 2026, loaded 2-core machine, ``--plan sft:10:50 --steps 1``): SFT batch 10 peaks at 8.24 GB before and
 7.98 GB after the checkpointing/log-prob changes of training.model_io.prepare_for_training and sft.option_log_probs;
 the 6 GB target is not met yet. Then SFT switched to reentrant checkpointing (non-reentrant did not drop activations):
-an in-process batch-10 step probe went from 11.3 to 6.5 GB; re-run with ``--plan sft:10:50 --steps 1``: 5.53 GB at batch 10 (49 s/step).
+an in-process batch-10 step probe went from 11.3 to 6.5 GB; re-run with ``--plan sft:10:50 --steps 1``: 5.53 GB
+at batch 10 (49 s/step).
 """
 
 from __future__ import annotations
