@@ -16,11 +16,10 @@ whose RSS passes ``--limit-gb`` (the machine may be shared), which is then repor
 SFT at batch 10 under 6 GB peak, peak growing with the batch and flat in the dataset size. Printed last: the estimate
 for the shipped 7B recipes on one 80 GB GPU, computed from the models' sizes (an estimate, not a measurement).
 
-Recorded (30 Nov 2026, loaded 2-core machine, ``--plan sft:10:50 --steps 1``): SFT batch 10 peaks at 8.24 GB before and
-7.98 GB after the checkpointing/log-prob changes of training.model_io.prepare_for_training and sft.option_log_probs;
-the 6 GB target is not met yet. Then SFT switched to reentrant checkpointing (non-reentrant did not drop activations):
-an in-process batch-10 step probe went from 11.3 to 6.5 GB; re-run with ``--plan sft:10:50 --steps 1``: 5.53 GB
-at batch 10 (49 s/step).
+Recorded (30 Nov 2026, loaded 2-core machine, one run each, ``--steps 1``): SFT peaks at 2.51 GB at batch 2 (50
+facts), 5.53 GB at batch 10 (50 facts) and 5.14 GB at batch 10 (200 facts): under the 6 GB target, growing with the
+batch, flat in the dataset size. Before reentrant checkpointing (training.model_io.prepare_for_training) batch 10
+peaked at 8.24 GB. Table and diagnosis: training/README.md, Memory.
 """
 
 from __future__ import annotations
