@@ -51,10 +51,11 @@ def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: lis
 
 
 def format_report(report: dict[str, Any]) -> str:
-    lines = ["| step | in | kept | dropped | reasons |", "|---|---|---|---|---|"]
+    lines = ["| step | in | kept | dropped | reasons | repaired |", "|---|---|---|---|---|---|"]
     for step, rep in report["steps"].items():
         reasons = ", ".join(f"{k}: {v}" for k, v in rep["dropped_by_reason"].items()) or "-"
-        lines.append(f"| {step} | {rep['in']} | {rep['kept']} | {rep['dropped']} | {reasons} |")
+        repaired = ", ".join(f"{k}: {v}" for k, v in rep.get("repaired", {}).items()) or "-"
+        lines.append(f"| {step} | {rep['in']} | {rep['kept']} | {rep['dropped']} | {reasons} | {repaired} |")
     lines.append(f"\nitems: {report['items']} ({report['facts']} facts); language versions: "
                  f"{report['language_versions']}; cache: {report.get('cache')}")
     return "\n".join(lines)
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no_require_cross_check", action="store_true",
                         help="keep facts of documents without a paired other-language version")
     parser.add_argument("--no_translate", action="store_true", help="ask facts only in their source language")
+    parser.add_argument("--no_repair_cloze", action="store_true",
+                        help="drop a cloze without [BLANK] even when it contains the answer once (mlda-eval's rule; "
+                        "default: replace that occurrence by [BLANK], counted as repaired in the report)")
     parser.add_argument("--base_url", default=None)
     parser.add_argument("--api_key_env", default="OPENAI_API_KEY", help="environment variable holding the API key")
     parser.add_argument("--concurrency", type=int, default=8, help="parallel requests to the endpoint")
@@ -111,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             temp = 0.7 if not names and args.judges > 1 else 0.0
         settings = Settings(seed=args.seed, min_votes=args.min_votes, judge_temperature=temp,
                             min_cross_score=args.min_cross_score, require_cross_check=not args.no_require_cross_check,
-                            translate=not args.no_translate, max_tokens=args.max_tokens)
+                            translate=not args.no_translate, repair_cloze=not args.no_repair_cloze,
+                            max_tokens=args.max_tokens)
         report = build_adaxeval(docs, Path(args.out), name=args.name, client=client, judges=judges,
                                 settings=settings, progress=not args.no_progress)
     except BuildError as err:
