@@ -38,6 +38,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from xlfact.builders.adaxeval.schema import BLANK
+
 SKIP = {"reason", "explanations", "explanation", "associated_sentences"}
 LIST_LENGTH = {"distractors": 3}
 FIELD_TOKENS = {"relation": 12}
@@ -357,19 +359,73 @@ class SchemaFiller:
             return self.string(max_tokens=FIELD_TOKENS.get(name))
         if origin is list and args == (str,):
             values = []
+            answer = str(filled.get("answer") or "")
+            limit = max(4, 2 * len(self._encode(answer)))
+            fills = []
+            if name == "distractors" and self.blanked is not None:
+                fills = self.blank_fills(str(filled.get("fill_in_blank") or ""), answer, LIST_LENGTH[name], limit)
             self.feed("[")
             for i in range(LIST_LENGTH.get(name, 1)):
                 if i:
                     self.feed(", ")
-                taken = {str(v).casefold() for v in (filled.get("answer"), *values) if v}
-                if name == "distractors":
-                    limit = max(4, 2 * len(self._encode(str(filled.get("answer") or ""))))
+                taken = {str(v).casefold() for v in (answer, *values) if v}
+                if i < len(fills):
+                    self.feed(json.dumps(fills[i], ensure_ascii=False))
+                    values.append(fills[i])
+                elif name == "distractors":
                     values.append(self.string(avoid=taken, max_tokens=limit))
                 else:
                     values.append(self.string())
             self.feed("]")
             return values
         raise TypeError(f"field {name}: {annotation} is not supported by schema-guided generation")
+
+    def blank_fills(self, cloze: str, answer: str, n: int, limit: int) -> list[str]:
+        """Distractors for a cloze made here: the model's own likeliest fills of ``[BLANK]`` after the cloze's text
+        before it (no prompt, no source sentence), one per likely first token, each completed greedily up to the
+        character after the blank or ``limit`` tokens; kept when it starts with a letter or digit and neither
+        contains nor is part of the answer or a kept fill. Plausible in context by construction; a small model writes
+        none in the JSON (it repeats the prompt's words). Fewer than ``n`` when the blank opens the cloze or the
+        candidates run out (the rest are then generated in the JSON as other strings)."""
+        prefix, _, suffix = cloze.partition(BLANK)
+        prefix = prefix.rstrip(" ")
+        if not prefix.strip():
+            return []
+        stop = suffix.strip()[:1]
+        saved_cache, saved_logits = self.cache, self.logits
+        self._start(self._encode(prefix))
+        base, base_logits = self.cache.get_seq_length(), self.logits
+        kept: list[str] = []
+        for first in self.torch.topk(base_logits, min(24, base_logits.numel())).indices.tolist():
+            if len(kept) == n:
+                break
+            if first in self.stop_ids:
+                continue
+            try:
+                codecs.getincrementaldecoder("utf-8")().decode(self.vocab.token_bytes.get(first, b"\xff"))
+            except UnicodeDecodeError:
+                continue
+            tokens = [first]
+            for _ in range(limit - 1):
+                text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+                if "\n" in text or (stop and stop in text):
+                    break
+                self._forward([tokens[-1]])
+                token = self._utf8_argmax(self.logits, tokens)
+                if token is None or token in self.stop_ids:
+                    break
+                tokens.append(token)
+            self._rollback(base)
+            self.logits = base_logits
+            text = self.tokenizer.decode(tokens, skip_special_tokens=True).split("\n")[0]
+            value = (text.split(stop)[0] if stop else text).rstrip("\ufffd").strip()
+            folded = value.casefold()
+            if (value and value[0].isalnum() and answer.casefold() not in folded
+                    and folded not in answer.casefold() and all(folded not in k.casefold() and k.casefold()
+                                                                not in folded for k in kept)):
+                kept.append(value)
+        self.cache, self.logits = saved_cache, saved_logits
+        return kept
 
     def _cloze_candidates(self, filled: dict[str, Any]) -> dict[str, str]:
         """cloze text -> blanked phrase, for the triple's object then subject found in the input sentence."""
