@@ -95,3 +95,16 @@ def test_vocab_bytes_and_boundaries(filler):
     assert all(vocab.token_bytes[i].startswith(b'"') for i in vocab.quote_ids) and vocab.quote_ids
     assert word_boundaries("Go to Paris.") == {0, 2, 3, 5, 6, 11, 12}
     assert word_boundaries("首都はパリ") == {0, 3, 6, 9, 12, 15}
+
+
+def test_blank_fills_are_the_models_other_fills(filler):
+    filler.payload, filler.temperature = {}, 0.0
+    filler._start(prompt(filler, "The prompt of the call."))
+    before = filler.cache.get_seq_length()
+    fills = filler.blank_fills("The capital of France is [BLANK].", "Paris", 3, 4)
+    assert filler.cache.get_seq_length() == before, "the call's own cache is left as it was"
+    assert fills, "a tiny model still proposes fills"
+    for i, fill in enumerate(fills):
+        assert fill[0].isalnum() and "paris" not in fill.casefold() and len(filler._encode(fill)) <= 4
+        assert all(fill.casefold() not in other.casefold() for other in fills[:i] + fills[i + 1:])
+    assert filler.blank_fills("[BLANK] is the capital of France.", "Paris", 3, 4) == []  # nothing before the blank
