@@ -13,7 +13,9 @@ How, exactly as stock ``hf`` scores (same token sequences, same positions, same 
   single row with no padding: ``context, cont_1[:-1], cont_2[:-1], ...`` for each distinct context in turn, with the
   position ids stock ``hf`` gives those tokens (each continuation starts at ``len(context)``). An additive 4D block
   mask lets each context see itself causally and each continuation see its own context and its own earlier tokens
-  only, so each needed position computes what it computes in stock ``hf``'s ``context + cont[:-1]`` row.
+  only, so each needed position computes what it computes in stock ``hf``'s ``context + cont[:-1]`` row. A row holds
+  at most ``row_tokens`` tokens (``--model_args row_tokens=N``, default 256) unless one context with its
+  continuations is longer: attention over a row costs its length squared, mostly on blocked pairs.
 - The output projection runs only where a log-probability is read (``logits_to_keep`` with the positions): each
   context's last position (it scores every continuation's first token) and the continuation positions.
 - Sums, greedy flags and ``cache_hook`` entries are computed as in ``HFLM._loglikelihood_tokens``.
@@ -44,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 # (request strings or None, context token ids, continuation token ids), as lm-eval passes them
 Request = tuple[Any, list[int], list[int]]
+# (context token ids, indices of the requests with that context) scored together in one packed row
+Unit = tuple[list[int], list[int]]
 
 
 def _returned_cache(output: Any):
@@ -54,9 +58,12 @@ def _returned_cache(output: Any):
 class SharedPrefixHFLM(HFLM):
     """HFLM whose log-likelihoods run each distinct context once, packed with its continuations (module docstring)."""
 
-    def __init__(self, *args: Any, share_prefix: bool | str = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, share_prefix: bool | str = True, row_tokens: int | str = 256, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.share_prefix = str(share_prefix).lower() not in {"false", "0", "no"}
+        self.row_tokens = int(row_tokens)
         self._sharing_checked: bool | None = None
         self.sharing_stats = {"shared": 0, "fallback": 0, "passes": 0}
 
@@ -133,41 +140,41 @@ class SharedPrefixHFLM(HFLM):
         return results  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ the shared path
-    def _units(self, groups: dict[tuple[int, ...], list[int]]) -> list[tuple[tuple[int, ...], list[int]]]:
-        """(context, request indices) units, longest context first (as lm-eval orders); a context with more than
-        ``batch_size`` continuations is split into units of at most ``batch_size`` (each repeats the context)."""
-        units = []
+    def _passes(self, requests: list[Request], indices: list[int]) -> list[list[Unit]]:
+        """Requests grouped by context into units, packed greedily into passes.
+
+        Distinct contexts go longest first (as lm-eval orders); a context with more than ``batch_size``
+        continuations is split into units of at most ``batch_size`` (each repeats the context). A pass holds at most
+        ``batch_size`` continuations and, once it holds one unit, at most ``row_tokens`` tokens: attention over a
+        packed row costs its length squared, most of it on blocked pairs, so long rows are cut."""
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i in indices:
+            groups.setdefault(tuple(requests[i][1]), []).append(i)
+        passes: list[list[Unit]] = []
+        count = tokens = 0
         for context in sorted(groups, key=lambda c: (-len(c), c)):
             members = groups[context]
-            units += [(context, members[k : k + self.batch_size]) for k in range(0, len(members), self.batch_size)]
-        return units
-
-    def _passes(self, units: list[tuple[tuple[int, ...], list[int]]]) -> list[list[tuple[tuple[int, ...], list[int]]]]:
-        """Units packed greedily into passes of at most ``batch_size`` continuations each."""
-        passes: list[list[tuple[tuple[int, ...], list[int]]]] = []
-        count = 0
-        for unit in units:
-            if not passes or count + len(unit[1]) > self.batch_size:
-                passes.append([])
-                count = 0
-            passes[-1].append(unit)
-            count += len(unit[1])
+            for k in range(0, len(members), self.batch_size):
+                unit = (list(context), members[k : k + self.batch_size])
+                size = len(context) + sum(len(requests[i][2]) - 1 for i in unit[1])
+                if not passes or count + len(unit[1]) > self.batch_size or tokens + size > self.row_tokens:
+                    passes.append([])
+                    count = tokens = 0
+                passes[-1].append(unit)
+                count += len(unit[1])
+                tokens += size
         return passes
 
     def _score_shared(
         self, requests: list[Request], indices: list[int], results: list, disable_tqdm: bool
     ) -> None:
-        groups: dict[tuple[int, ...], list[int]] = {}
-        for i in indices:
-            groups.setdefault(tuple(requests[i][1]), []).append(i)
         pbar = tqdm(
             total=len(indices),
             disable=(disable_tqdm or self.rank != 0),
             desc="Running loglikelihood requests (shared contexts)",
         )
-        for units in self._passes(self._units(groups)):
-            answers = self._packed_pass([(list(context), [requests[i][2] for i in members])
-                                         for context, members in units])
+        for units in self._passes(requests, indices):
+            answers = self._packed_pass([(context, [requests[i][2] for i in members]) for context, members in units])
             for (_, members), unit_answers in zip(units, answers):
                 for i, answer in zip(members, unit_answers):
                     results[i] = answer

@@ -104,10 +104,13 @@ def test_raw_requests_batching_padding_and_fallbacks(tiny_model_dir):
     expected = stock._loglikelihood_tokens(requests, disable_tqdm=True)
     _assert_same_scores(expected, shared._loglikelihood_tokens(requests, disable_tqdm=True))
     assert shared.sharing_stats["shared"] == len(requests) - 2 and shared.sharing_stats["fallback"] == 2
-    assert shared.sharing_stats["passes"] == 3  # 8 shared requests: 3 + 3 (one context, split) + 2 packed together
+    assert shared.sharing_stats["passes"] == 3  # 9 shared requests: 3 + 3 (one context, split) + 1 + 2 together
     shared.batch_size_per_gpu = 1
     _assert_same_scores(expected, shared._loglikelihood_tokens(requests, disable_tqdm=True))
     assert shared.sharing_stats["passes"] == 3 + len(requests) - 2  # one request per pass at batch size 1
+    shared.batch_size_per_gpu, shared.row_tokens = 3, 12  # rows cut by length: contexts 7 and 5 no longer share
+    _assert_same_scores(expected, shared._loglikelihood_tokens(requests, disable_tqdm=True))
+    assert shared.sharing_stats["passes"] == 3 + 9 + 4  # rows [12+0+1+2] [12+3+4+5] [7+0] [5+1+2]
 
 
 def test_a_model_that_packs_wrongly_falls_back(tiny_model_dir, monkeypatch):
