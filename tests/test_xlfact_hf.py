@@ -154,7 +154,7 @@ def test_bundled_sample_all_languages_tiny_model(tiny_model_dir, bundled_polyfac
     n = _assert_same_samples(a, b)
     assert n == sum(4 * len(s) for s in a["samples"].values()) and len(a["samples"]) == 12
     assert shared.sharing_stats["shared"] == n and shared.sharing_stats["fallback"] == 0
-    assert shared.sharing_stats["passes"] <= n / 16 + 12  # a pass packs batch_size (16) options
+    assert shared.sharing_stats["passes"] < n / 8  # on average more than two questions (8 options) per pass
 
 
 @pytest.mark.parametrize("mode", ["few_shot", "chat_template"])
