@@ -1,7 +1,7 @@
 """lm-eval model backends shipped with xlfact. Importing this package registers them with lm-eval's model registry.
 
 ``--model xlfact-hf`` (:class:`xlfact.models.shared_prefix.SharedPrefixHFLM`): lm-eval's ``hf`` backend that runs each
-distinct context once and scores all of its continuations against that context's key/value cache.
+distinct context once, packed into one row with all of its continuations (no padding, no repeated context).
 
 Registration is lazy (a ``module:Class`` placeholder, as lm-eval registers its own backends), so importing
 ``xlfact.models`` costs no torch import. The same target is declared under the ``lm_eval.models`` entry-point group in

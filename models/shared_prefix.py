@@ -1,32 +1,34 @@
-"""``--model xlfact-hf``: lm-eval's ``hf`` backend with the context run once per distinct context.
+"""``--model xlfact-hf``: lm-eval's ``hf`` backend with each distinct context run once for all its continuations.
 
 Why: a multiple-choice item sends one log-likelihood request per option, all with the same context. Stock ``hf`` runs
-the full ``context + option`` sequence for every option (PolyFact: 400 options of the 100 English facts are 8,109
-tokens that way, 3,051 with each context counted once) and projects every position onto the vocabulary, though only
+the full ``context + option`` sequence for every option (PolyFact: the 400 options of the 100 English facts are 7,709
+tokens that way, 2,951 with each context counted once) and projects every position onto the vocabulary, though only
 the continuation positions are read.
 
 How, exactly as stock ``hf`` scores (same token sequences, same positions, same log-softmax):
 
 - Tokenisation is untouched: ``loglikelihood`` is HFLM's, so ``_encode_pair`` (which moves trailing context spaces
   into the continuation) gives the (context, continuation) token lists; only ``_loglikelihood_tokens`` changes.
-- Requests are grouped by their context tokens. A *context pass* runs each distinct context once (a batch of
-  contexts, left-padded so they all end in the last column) and keeps its key/value cache; its output projection runs
-  at that last position only (``logits_to_keep=1``), which scores the first token of every continuation.
-- A *continuation pass* scores all of a context's continuations in one batch row against that cache: the row packs
-  ``continuation[:-1]`` of every option side by side at positions ``len(context) ...``, and an additive 4D block mask
-  lets each option see the context and its own earlier tokens only (padding sees itself, so no row is fully masked).
-  Its logits are the continuation positions (and the row's padding) only.
+- Requests are grouped by their context tokens. One forward pass scores up to ``batch_size`` requests, packed into a
+  single row with no padding: ``context, cont_1[:-1], cont_2[:-1], ...`` for each distinct context in turn, with the
+  position ids stock ``hf`` gives those tokens (each continuation starts at ``len(context)``). An additive 4D block
+  mask lets each context see itself causally and each continuation see its own context and its own earlier tokens
+  only, so each needed position computes what it computes in stock ``hf``'s ``context + cont[:-1]`` row. A row holds
+  at most ``row_tokens`` tokens (``--model_args row_tokens=N``, default 256) unless one context with its
+  continuations is longer: attention over a row costs its length squared, mostly on blocked pairs.
+- The output projection runs only where a log-probability is read (``logits_to_keep`` with the positions): each
+  context's last position (it scores every continuation's first token) and the continuation positions.
 - Sums, greedy flags and ``cache_hook`` entries are computed as in ``HFLM._loglikelihood_tokens``.
 
 Falls back to the stock method (unchanged results) where sharing cannot apply: seq2seq models, ``batch_size=auto``,
-attention kernels that take no 4D mask (flash attention; sdpa and eager do),
-``loglikelihood_rolling`` windows (they pass ``override_bs``), contexts of one token, requests lm-eval would truncate
-from the left, models whose cache is not a plain ``DynamicCache`` (sliding-window, hybrid, quantised caches) or that
-do not take ``past_key_values`` / ``position_ids``, and ``share_prefix=False`` in ``--model_args``. Generation is
-HFLM's own ``generate_until``.
+attention kernels that take no 4D mask (flash attention; sdpa and eager do), ``loglikelihood_rolling`` windows (they
+pass ``override_bs``), contexts of one token, requests lm-eval would truncate from the left, models with
+sliding-window, hybrid or quantised cache layers (a packed row is longer than any one sequence), models that take no
+``position_ids`` / 4D mask or whose packed probe differs from the stock path, and ``share_prefix=False`` in
+``--model_args``. Generation is HFLM's own ``generate_until``.
 
-float32 results equal stock ``hf`` within 1e-4 (matrix shapes differ, so the last bits do); tests check that and
-that the verdicts are identical on the bundled PolyFact sample and the 100 real English facts.
+float32 results equal stock ``hf`` within 1e-4 (matrix shapes differ, so the last bits do); tests check that and that
+the verdicts are identical on the bundled PolyFact sample and the 100 real English facts.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 # (request strings or None, context token ids, continuation token ids), as lm-eval passes them
 Request = tuple[Any, list[int], list[int]]
+# (context token ids, indices of the requests with that context) scored together in one packed row
+Unit = tuple[list[int], list[int]]
 
 
 def _returned_cache(output: Any):
@@ -52,44 +56,61 @@ def _returned_cache(output: Any):
 
 
 class SharedPrefixHFLM(HFLM):
-    """HFLM whose log-likelihoods reuse one key/value cache per distinct context (see the module docstring)."""
+    """HFLM whose log-likelihoods run each distinct context once, packed with its continuations (module docstring)."""
 
-    def __init__(self, *args: Any, share_prefix: bool | str = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, share_prefix: bool | str = True, row_tokens: int | str = 256, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.share_prefix = str(share_prefix).lower() not in {"false", "0", "no"}
+        self.row_tokens = int(row_tokens)
         self._sharing_checked: bool | None = None
-        self.sharing_stats = {"shared": 0, "fallback": 0, "context_passes": 0, "continuation_passes": 0}
+        self.sharing_stats = {"shared": 0, "fallback": 0, "passes": 0}
 
     # ------------------------------------------------------------------ when sharing applies
     def _sharing_supported(self) -> bool:
-        """True when this model and configuration can score through a shared cache (checked once, by a probe)."""
+        """True when this model and configuration score exactly through packed rows (checked once, by a probe)."""
         if not self.share_prefix or self.backend != "causal" or not isinstance(self.batch_size, int):
             return False
         if getattr(self.model.config, "_attn_implementation", None) not in ("sdpa", "eager"):
             return False  # the block masks are additive 4D masks, which flash-attention kernels do not take
         if self._sharing_checked is None:
-            self._sharing_checked = self._probe_cache()
+            self._sharing_checked = self._probe()
             if not self._sharing_checked:
-                logger.warning("xlfact-hf: this model's cache cannot be shared; scoring as stock hf does")
+                logger.warning("xlfact-hf: this model cannot score packed rows exactly; scoring as stock hf does")
         return self._sharing_checked
 
-    def _probe_cache(self) -> bool:
+    def _probe(self) -> bool:
+        """Whether packing is exact for this model: its layers are plain full-attention ones (a model whose cache
+        has sliding-window, hybrid or quantised layers would attend differently over a long packed row), it takes
+        position ids and a 4D mask, and a small packed pass equals the stock path on it."""
         try:
             from transformers.cache_utils import DynamicCache, DynamicLayer
         except ImportError:
             return False
         params = inspect.signature(self.model.forward).parameters
         takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        if not takes_kwargs and not {self._cache_arg(), "position_ids", "attention_mask"} <= set(params):
+        if not takes_kwargs and not {"position_ids", "attention_mask"} <= set(params):
             return False
-        ids = torch.tensor([[self.prefix_token_id] * 2], device=self.device)
+        ids = self.tok_encode("Question: Which one?\nAnswer: this one, not that one")
+        if len(ids) < 6:
+            ids = (ids + [self.prefix_token_id] * 6)[:6]
+        requests = [(None, ids[:3], ids[3:5]), (None, ids[:3], ids[3:4] + ids[5:6]), (None, ids[:4], ids[4:6])]
         try:
             with torch.inference_mode():
-                cache = _returned_cache(self.model(input_ids=ids, use_cache=True))
+                cache = _returned_cache(self.model(input_ids=torch.tensor([ids[:2]], device=self.device),
+                                                   use_cache=True))
+            if not (isinstance(cache, DynamicCache) and all(type(layer) is DynamicLayer for layer in cache.layers)):
+                return False
+            packed = [a for unit in self._packed_pass([(ids[:3], [r[2] for r in requests[:2]]),
+                                                       (ids[:4], [requests[2][2]])]) for a in unit]
+            self.sharing_stats["passes"] -= 1  # the probe's pass is not a scoring pass
+            stock = super()._loglikelihood_tokens(requests, disable_tqdm=True)
         except Exception as error:  # noqa: BLE001 - any failure means: do what stock hf does
-            logger.warning("xlfact-hf: cache probe failed (%s)", error)
+            logger.warning("xlfact-hf: packing probe failed (%s)", error)
             return False
-        return isinstance(cache, DynamicCache) and all(type(layer) is DynamicLayer for layer in cache.layers)
+        tolerance = 1e-3 if self.model.dtype == torch.float32 else 5e-2
+        return all(abs(a - b) <= tolerance and ga == gb for (a, ga), (b, gb) in zip(packed, stock))
 
     def _shareable(self, request: Request) -> bool:
         _, context, continuation = request
@@ -119,50 +140,47 @@ class SharedPrefixHFLM(HFLM):
         return results  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ the shared path
-    def _chunks(self, groups: dict[tuple[int, ...], list[int]]) -> list[list[tuple[int, ...]]]:
-        """Distinct contexts, longest first (as lm-eval orders), packed so a chunk holds at most ``batch_size``
-        continuations (a context with more continuations than that forms a chunk of its own)."""
-        chunks: list[list[tuple[int, ...]]] = []
-        current: list[tuple[int, ...]] = []
-        count = 0
+    def _passes(self, requests: list[Request], indices: list[int]) -> list[list[Unit]]:
+        """Requests grouped by context into units, packed greedily into passes.
+
+        Distinct contexts go longest first (as lm-eval orders); a context with more than ``batch_size``
+        continuations is split into units of at most ``batch_size`` (each repeats the context). A pass holds at most
+        ``batch_size`` continuations and, once it holds one unit, at most ``row_tokens`` tokens: attention over a
+        packed row costs its length squared, most of it on blocked pairs, so long rows are cut."""
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i in indices:
+            groups.setdefault(tuple(requests[i][1]), []).append(i)
+        passes: list[list[Unit]] = []
+        count = tokens = 0
         for context in sorted(groups, key=lambda c: (-len(c), c)):
-            size = len(groups[context])
-            if current and count + size > self.batch_size:
-                chunks.append(current)
-                current, count = [], 0
-            current.append(context)
-            count += size
-        if current:
-            chunks.append(current)
-        return chunks
+            members = groups[context]
+            for k in range(0, len(members), self.batch_size):
+                unit = (list(context), members[k : k + self.batch_size])
+                size = len(context) + sum(len(requests[i][2]) - 1 for i in unit[1])
+                if not passes or count + len(unit[1]) > self.batch_size or tokens + size > self.row_tokens:
+                    passes.append([])
+                    count = tokens = 0
+                passes[-1].append(unit)
+                count += len(unit[1])
+                tokens += size
+        return passes
 
     def _score_shared(
         self, requests: list[Request], indices: list[int], results: list, disable_tqdm: bool
     ) -> None:
-        groups: dict[tuple[int, ...], list[int]] = {}
-        for i in indices:
-            groups.setdefault(tuple(requests[i][1]), []).append(i)
         pbar = tqdm(
             total=len(indices),
             disable=(disable_tqdm or self.rank != 0),
             desc="Running loglikelihood requests (shared contexts)",
         )
-        for chunk in self._chunks(groups):
-            cache, first_logprobs, lengths = self._context_pass([list(context) for context in chunk])
-            # parts of at most batch_size continuations (only a context with more than that is split)
-            rows = [(row, groups[context][k : k + self.batch_size]) for row, context in enumerate(chunk)
-                    for k in range(0, len(groups[context]), self.batch_size)]
-            for row_part in rows if len(rows) > len(chunk) else [None]:
-                part = [row_part] if row_part is not None else rows
-                answers = self._continuation_pass(cache, first_logprobs, lengths, [
-                    (row, [requests[i][2] for i in members]) for row, members in part
-                ])
-                for (_, members), row_answers in zip(part, answers):
-                    for i, answer in zip(members, row_answers):
-                        results[i] = answer
-                        if requests[i][0] is not None:
-                            self.cache_hook.add_partial("loglikelihood", requests[i][0], answer)
-                        pbar.update(1)
+        for units in self._passes(requests, indices):
+            answers = self._packed_pass([(context, [requests[i][2] for i in members]) for context, members in units])
+            for (_, members), unit_answers in zip(units, answers):
+                for i, answer in zip(members, unit_answers):
+                    results[i] = answer
+                    if requests[i][0] is not None:
+                        self.cache_hook.add_partial("loglikelihood", requests[i][0], answer)
+                    pbar.update(1)
         pbar.close()
 
     def _forward(self, **kwargs: Any):
@@ -176,109 +194,66 @@ class SharedPrefixHFLM(HFLM):
         ):
             return self.model(**kwargs)
 
-    def _pad_id(self) -> int:
-        pad = getattr(self.tokenizer, "pad_token_id", None)
-        return int(pad if pad is not None else self.prefix_token_id)
+    def _takes_logits_to_keep(self) -> bool:
+        return "logits_to_keep" in inspect.signature(self.model.forward).parameters
 
-    def _blocked(self, rows: int, queries: int, keys: int) -> torch.Tensor:
-        """An additive 4D attention mask with every position blocked: ``[rows, 1, queries, keys]``."""
-        return torch.full((rows, 1, queries, keys), torch.finfo(self.model.dtype).min, dtype=self.model.dtype)
+    def _packed_pass(self, units: list[tuple[list[int], list[list[int]]]]) -> list[list[tuple[float, bool]]]:
+        """Score every continuation of the given contexts in one forward pass over one packed row.
 
-    def _context_pass(self, contexts: list[list[int]]):
-        """Run the distinct contexts once, left-padded so that they all end at the last column.
-
-        Returns the key/value cache, the log-probabilities at each context's last position (they score the first token
-        of every continuation) and the true context lengths. Padding positions attend only to themselves (no fully
-        blocked row, hence no NaN in the cache)."""
-        self.sharing_stats["context_passes"] += 1
-        width = max(len(c) for c in contexts)
-        ids = torch.full((len(contexts), width), self._pad_id(), dtype=torch.long)
-        positions = torch.zeros((len(contexts), width), dtype=torch.long)
-        mask = self._blocked(len(contexts), width, width)
-        diagonal = torch.arange(width)
-        mask[:, 0, diagonal, diagonal] = 0
-        for row, context in enumerate(contexts):
-            pad = width - len(context)
-            ids[row, pad:] = torch.tensor(context, dtype=torch.long)
-            positions[row, pad:] = torch.arange(len(context))
-            mask[row, 0, pad:, pad:].masked_fill_(torch.ones(len(context), len(context)).tril().bool(), 0.0)
-        out = self._forward(
-            input_ids=ids.to(self.device),
-            attention_mask=mask.to(self.device),
-            position_ids=positions.to(self.device),
-            use_cache=True,
-            **self._logits_to_keep(1),
-        )
-        first = F.log_softmax(out.logits[:, -1, :], dim=-1, dtype=self.softmax_dtype)
-        return _returned_cache(out), first, [len(c) for c in contexts]
-
-    def _logits_to_keep(self, n: int) -> dict[str, int]:
-        params = inspect.signature(self.model.forward).parameters
-        return {"logits_to_keep": n} if "logits_to_keep" in params else {}
-
-    def _cache_arg(self) -> str:
-        """The forward argument that takes a cache: ``cache`` from transformers 5.2x, ``past_key_values`` before."""
-        return "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
-
-    def _continuation_pass(
-        self, cache, first_logprobs: torch.Tensor, lengths: list[int], rows: list[tuple[int, list[list[int]]]]
-    ) -> list[list[tuple[float, bool]]]:
-        """Score every continuation of the given contexts in one forward pass over their cache.
-
-        Each row packs one context's continuations side by side (``cont[:-1]`` each, at positions ``len(context) ...``);
-        a block mask lets each continuation see the context and its own earlier tokens only, so the logits are
-        exactly stock ``hf``'s at the continuation positions. The cache is cropped back afterwards for the next part."""
-        self.sharing_stats["continuation_passes"] += 1
-        past = cache.get_seq_length()
-        width = max(1, max(sum(len(c) - 1 for c in conts) for _, conts in rows))
-        ids = torch.full((len(rows), width), self._pad_id(), dtype=torch.long)
-        positions = torch.zeros((len(rows), width), dtype=torch.long)
-        mask = self._blocked(len(rows), width, past + width)
-        diagonal = torch.arange(width)
-        mask[:, 0, diagonal, past + diagonal] = 0
-        offsets: list[list[int]] = []
-        for r, (row, conts) in enumerate(rows):
-            offset, row_offsets = 0, []
+        The row is ``context, cont_1[:-1], cont_2[:-1], ...`` for each unit in turn, with the position ids stock
+        ``hf`` gives those tokens (the context from 0, each continuation from ``len(context)``). An additive 4D block
+        mask lets the context see itself causally and each continuation see its context and its own earlier tokens
+        only, so every needed position computes exactly what it computes in stock ``hf``'s ``context + cont[:-1]``
+        row. The output projection runs at the needed positions only: each context's last position (it scores the
+        first token of each continuation) and the continuation positions."""
+        self.sharing_stats["passes"] += 1
+        width = sum(len(context) + sum(len(c) - 1 for c in conts) for context, conts in units)
+        ids = torch.empty(width, dtype=torch.long)
+        positions = torch.empty(width, dtype=torch.long)
+        mask = torch.full((1, 1, width, width), torch.finfo(self.model.dtype).min, dtype=self.model.dtype)
+        keep: list[int] = []
+        # per unit: index (in ``keep``) of the context's last position, and per continuation its first index there
+        layout: list[tuple[int, list[int]]] = []
+        offset = 0
+        for context, conts in units:
+            n = len(context)
+            ids[offset : offset + n] = torch.tensor(context, dtype=torch.long)
+            positions[offset : offset + n] = torch.arange(n)
+            mask[0, 0, offset : offset + n, offset : offset + n].masked_fill_(torch.ones(n, n).tril().bool(), 0.0)
+            last = len(keep)
+            keep.append(offset + n - 1)
+            starts, start = [], offset + n
             for cont in conts:
-                n = len(cont) - 1
-                row_offsets.append(offset)
-                if n:
-                    span = slice(offset, offset + n)
-                    ids[r, span] = torch.tensor(cont[:-1], dtype=torch.long)
-                    positions[r, span] = lengths[row] + torch.arange(n)
-                    mask[r, 0, span, past - lengths[row] : past] = 0
-                    block = mask[r, 0, span, past + offset : past + offset + n]
-                    block.masked_fill_(torch.ones(n, n).tril().bool(), 0.0)
-                offset += n
-            offsets.append(row_offsets)
-        cache_rows = torch.tensor([row for row, _ in rows], dtype=torch.long, device=self.device)
-        if len(rows) != cache.layers[0].keys.shape[0] or not torch.equal(
-                cache_rows, torch.arange(len(rows), device=self.device)):
-            from transformers.cache_utils import DynamicCache
-
-            cache = DynamicCache(
-                ddp_cache_data=[(layer.keys[cache_rows], layer.values[cache_rows]) for layer in cache.layers]
-            )
-        saved = [(layer.keys, layer.values) for layer in cache.layers]  # the update concatenates: these stay intact
+                m = len(cont) - 1
+                starts.append(len(keep))
+                if m:
+                    span = slice(start, start + m)
+                    ids[span] = torch.tensor(cont[:-1], dtype=torch.long)
+                    positions[span] = n + torch.arange(m)
+                    mask[0, 0, span, offset : offset + n] = 0.0
+                    mask[0, 0, span, span].masked_fill_(torch.ones(m, m).tril().bool(), 0.0)
+                    keep.extend(range(start, start + m))
+                start += m
+            layout.append((last, starts))
+            offset = start
+        kept = torch.tensor(keep, dtype=torch.long, device=self.device)
+        extra = {"logits_to_keep": kept} if self._takes_logits_to_keep() else {}
         out = self._forward(
-            input_ids=ids.to(self.device),
+            input_ids=ids[None].to(self.device),
             attention_mask=mask.to(self.device),
-            position_ids=positions.to(self.device),
-            use_cache=True,
-            **{self._cache_arg(): cache},
+            position_ids=positions[None].to(self.device),
+            use_cache=False,
+            **extra,
         )
-        for layer, (keys, values) in zip(cache.layers, saved):  # back to the context alone, for the next part
-            layer.keys, layer.values = keys, values
-        logits = out.logits
+        logits = out.logits[0] if extra else out.logits[0, kept]
+        logprobs = F.log_softmax(logits, dim=-1, dtype=self.softmax_dtype)
         answers: list[list[tuple[float, bool]]] = []
-        for r, (row, conts) in enumerate(rows):
-            row_answers = []
-            for cont, offset in zip(conts, offsets[r]):
-                rest = logits[r, offset : offset + len(cont) - 1]
-                block = torch.cat([first_logprobs[row][None, :],
-                                   F.log_softmax(rest, dim=-1, dtype=self.softmax_dtype)], dim=0)
+        for (_, conts), (last, starts) in zip(units, layout):
+            unit_answers = []
+            for cont, first in zip(conts, starts):
+                block = torch.cat([logprobs[last][None, :], logprobs[first : first + len(cont) - 1]], dim=0)
                 target = torch.tensor(cont, dtype=torch.long, device=block.device)
                 greedy = bool((block.argmax(dim=-1) == target).all())
-                row_answers.append((float(torch.gather(block, 1, target[:, None]).sum()), greedy))
-            answers.append(row_answers)
+                unit_answers.append((float(torch.gather(block, 1, target[:, None]).sum()), greedy))
+            answers.append(unit_answers)
         return answers

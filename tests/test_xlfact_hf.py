@@ -104,9 +104,32 @@ def test_raw_requests_batching_padding_and_fallbacks(tiny_model_dir):
     expected = stock._loglikelihood_tokens(requests, disable_tqdm=True)
     _assert_same_scores(expected, shared._loglikelihood_tokens(requests, disable_tqdm=True))
     assert shared.sharing_stats["shared"] == len(requests) - 2 and shared.sharing_stats["fallback"] == 2
+    assert shared.sharing_stats["passes"] == 3  # 9 shared requests: 3 + 3 (one context, split) + 1 + 2 together
     shared.batch_size_per_gpu = 1
     _assert_same_scores(expected, shared._loglikelihood_tokens(requests, disable_tqdm=True))
-    assert shared.sharing_stats["context_passes"] > 3  # one distinct context per pass at batch size 1
+    assert shared.sharing_stats["passes"] == 3 + len(requests) - 2  # one request per pass at batch size 1
+    shared.batch_size_per_gpu, shared.row_tokens = 3, 12  # rows cut by length: contexts 7 and 5 no longer share
+    _assert_same_scores(expected, shared._loglikelihood_tokens(requests, disable_tqdm=True))
+    assert shared.sharing_stats["passes"] == 3 + 9 + 4  # rows [12+0+1+2] [12+3+4+5] [7+0] [5+1+2]
+
+
+def test_a_model_that_packs_wrongly_falls_back(tiny_model_dir, monkeypatch):
+    """The probe compares a small packed pass with the stock path; a mismatch means stock scoring throughout."""
+    from xlfact.models.shared_prefix import SharedPrefixHFLM
+
+    stock, shared, tokenizer = _pair(tiny_model_dir, batch_size=4)
+    real = SharedPrefixHFLM._packed_pass
+
+    def off_by_one(self, units):
+        return [[(score + 1.0, greedy) for score, greedy in unit] for unit in real(self, units)]
+
+    monkeypatch.setattr(SharedPrefixHFLM, "_packed_pass", off_by_one)
+    text = "Question: What is the capital of Italy?\nAnswer: Rome Milan"
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    requests = [(None, ids[:8], ids[8:9 + k]) for k in range(3)]
+    _assert_same_scores(stock._loglikelihood_tokens(requests, disable_tqdm=True),
+                        shared._loglikelihood_tokens(requests, disable_tqdm=True))
+    assert shared.sharing_stats == {"shared": 0, "fallback": 3, "passes": 0}
 
 
 def test_rolling_and_generation_are_stock(tiny_model_dir):
@@ -131,7 +154,7 @@ def test_bundled_sample_all_languages_tiny_model(tiny_model_dir, bundled_polyfac
     n = _assert_same_samples(a, b)
     assert n == sum(4 * len(s) for s in a["samples"].values()) and len(a["samples"]) == 12
     assert shared.sharing_stats["shared"] == n and shared.sharing_stats["fallback"] == 0
-    assert shared.sharing_stats["context_passes"] < n / 4  # each question once, several per pass
+    assert shared.sharing_stats["passes"] < n / 8  # on average more than two questions (8 options) per pass
 
 
 @pytest.mark.parametrize("mode", ["few_shot", "chat_template"])
@@ -153,7 +176,7 @@ def test_share_prefix_false_is_the_stock_path(tiny_model_dir):
                                                  {"batch_size": 4, "device": "cpu"})
     ids = lm.tok_encode("Question: What is the capital of Japan?\nAnswer: Tokyo")
     lm._loglikelihood_tokens([(None, ids[:6], ids[6:])], disable_tqdm=True)
-    assert lm.sharing_stats == {"shared": 0, "fallback": 1, "context_passes": 0, "continuation_passes": 0}
+    assert lm.sharing_stats == {"shared": 0, "fallback": 1, "passes": 0}
 
 
 # --------------------------------------------------------------------------------------------- real model, real facts
