@@ -143,6 +143,7 @@ class SchemaFiller:
 
         self.cache = DynamicCache()
         self.logits = None
+        self.pending = ""
         self._forward(prompt_ids)
 
     def _forward(self, ids: list[int], every_position: bool = False) -> Any:
@@ -166,17 +167,28 @@ class SchemaFiller:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     def feed(self, text: str) -> None:
-        self._forward(self._encode(text))
+        """Write JSON text; it is encoded with what follows up to the next value the model makes (:meth:`_flush`),
+        so the skeleton is tokenized as one text ('{"factuality":'), as a model would write it, not piece by
+        piece."""
+        self.pending += text
+
+    def _flush(self) -> None:
+        if self.pending:
+            ids, self.pending = self._encode(self.pending), ""
+            self._forward(ids)
 
     # ------------------------------------------------------------------------------------------ values
     def choose(self, options: list[str]) -> str:
+        """The option (written after the pending separator) with the best mean log-probability per token."""
         torch = self.torch
+        lead = self._lead()
+        self._flush()
         start = self.cache.get_seq_length()
         saved = self.logits
         first = torch.log_softmax(saved, dim=-1)
         scores = []
         for option in options:
-            ids = self._encode(option)
+            ids = self._encode(lead + option)
             score = float(first[ids[0]])
             if len(ids) > 1:
                 logits = self._forward(ids, every_position=True)
@@ -190,7 +202,7 @@ class SchemaFiller:
         else:
             best = options[max(range(len(options)), key=scores.__getitem__)]
         self.logits = saved  # the distribution at the crop point
-        self.feed(best)
+        self.feed(lead + best)
         return best
 
     def string(self, avoid: set[str] | None = None, *, max_tokens: int | None = None,
@@ -199,18 +211,21 @@ class SchemaFiller:
         (up to 3 times): the "distinct options" constraint. ``never``: tokens banned at every step."""
         banned: set[int] = set()
         value = ""
+        lead = self._lead()
         for _ in range(4):
-            value, first = self._string(banned, max_tokens or self.max_string_tokens, never or [])
+            value, first = self._string(banned, max_tokens or self.max_string_tokens, never or [], lead)
             if not avoid or (value and value.casefold() not in avoid) or first is None:
                 break
             banned.add(first)
-        self.feed(json.dumps(value, ensure_ascii=False))
+        self.feed(lead + json.dumps(value, ensure_ascii=False))
         return value
 
-    def _string(self, banned: set[int], max_tokens: int, never: list[int]) -> tuple[str, int | None]:
+    def _string(self, banned: set[int], max_tokens: int, never: list[int], lead: str = "") -> tuple[str, int | None]:
+        self._flush()
         start = self.cache.get_seq_length()
         saved = self.logits
-        self.feed('"')
+        self.feed(lead + '"')
+        self._flush()
         tokens: list[int] = []
         text = ""
         for step in range(max_tokens):
@@ -273,9 +288,12 @@ class SchemaFiller:
                 return False  # a span starts with a letter or digit, not with punctuation
             return exclude is None or e <= exclude[0] or s >= exclude[1] or s == e
 
+        lead = self._lead()
+        self._flush()
         start = self.cache.get_seq_length()
         saved = self.logits
-        self.feed('"')
+        self.feed(lead + '"')
+        self._flush()
         text = b""
         starts = sorted(p for p in bounds if p < len(src))
 
@@ -320,7 +338,7 @@ class SchemaFiller:
         self.logits = saved
         where = content(last[1], last[0]) if last else None  # out of copies or tokens: the last whole span
         value = src[where[0]:where[1]].decode("utf-8", errors="ignore") if where else ""
-        self.feed(json.dumps(value, ensure_ascii=False))
+        self.feed(lead + json.dumps(value, ensure_ascii=False))
         return value, where
 
     # ------------------------------------------------------------------------------------------ schema walk
@@ -329,7 +347,7 @@ class SchemaFiller:
         if origin in (typing.Union, types.UnionType):
             inner = [a for a in args if a is not type(None)]
             if filled.get("factuality") is False or len(inner) != 1:
-                self.feed("null")
+                self.feed(self._lead() + "null")
                 return None
             return self.value(name, inner[0], filled)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -346,7 +364,7 @@ class SchemaFiller:
                 self.blanked = candidates[chosen]
                 return chosen
             if name == "answer" and self.blanked is not None:
-                self.feed(json.dumps(self.blanked, ensure_ascii=False))
+                self.feed(self._lead() + json.dumps(self.blanked, ensure_ascii=False))
                 return self.blanked
             sentence = str(self.payload.get("sentence") or "")
             if name in SPAN_FIELDS and sentence.strip():
@@ -364,7 +382,7 @@ class SchemaFiller:
             fills = []
             if name == "distractors" and self.blanked is not None:
                 fills = self.blank_fills(str(filled.get("fill_in_blank") or ""), answer, LIST_LENGTH[name], limit)
-            self.feed("[")
+            self.feed(self._lead() + "[")
             for i in range(LIST_LENGTH.get(name, 1)):
                 if i:
                     self.feed(", ")
@@ -392,6 +410,7 @@ class SchemaFiller:
         if not prefix.strip():
             return []
         stop = suffix.strip()[:1]
+        self._flush()
         saved_cache, saved_logits = self.cache, self.logits
         self._start(self._encode(prefix))
         base, base_logits = self.cache.get_seq_length(), self.logits
@@ -440,12 +459,13 @@ class SchemaFiller:
 
     def object(self, schema: type[BaseModel]) -> dict[str, Any]:
         filled: dict[str, Any] = {}
-        self.feed("{")
+        self.feed(self._lead() + "{")
         first = True
         for name, field in schema.model_fields.items():
             if name in SKIP:
                 continue
-            self.feed(("" if first else ", ") + f'"{name}": ')
+            self.feed(("" if first else ", ") + f'"{name}":')
+            self.lead = " "  # written with the value: '": "' would leave a lone space token no model writes
             first = False
             if field.annotation is int:
                 bounds = {type(m).__name__: m for m in field.metadata}
@@ -456,12 +476,18 @@ class SchemaFiller:
         self.feed("}")
         return filled
 
+    def _lead(self) -> str:
+        """The separator still to be written before the next value (taken once)."""
+        lead, self.lead = self.lead, ""
+        return lead
+
     def fill(self, prompt_ids: list[int], schema: type[BaseModel], payload: dict[str, Any] | None = None, *,
              temperature: float = 0.0, seed: int = 0) -> str:
         """The JSON answer; with ``temperature`` > 0 the choices (booleans, labels, scores, the cloze) are sampled
         from their mean log-probabilities with ``seed`` (several judges of one model then differ); strings are
         greedy."""
         self.payload = payload or {}
+        self.lead = ""
         self.temperature = temperature
         self.rng = self.torch.Generator().manual_seed(seed)
         self.blanked: str | None = None
