@@ -13,6 +13,7 @@ from xlfact.builders.adaxeval.corpus import BuildError, read_corpus
 from xlfact.builders.adaxeval.llm import CachedClient, HFClient, LLMClient, OpenAIClient, ScriptedClient
 from xlfact.builders.adaxeval.pipeline import Builder, Settings
 from xlfact.builders.adaxeval.scripted import AnswerKey
+from xlfact.builders.make_task import load_tokenizer, unscorable_option, write_task_folder
 from xlfact.files.atomic import write_json_atomic, write_text_atomic
 
 
@@ -28,13 +29,27 @@ def make_client(args: argparse.Namespace, model: str) -> LLMClient:
 
 
 def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: list[LLMClient], settings: Settings,
-                   progress: bool = True) -> dict[str, Any]:
-    """Run the four steps, write items.jsonl, drops.jsonl, build_report.json and the lm-eval task folder ``task/``."""
-    from xlfact.builders.make_task import write_task_folder
-
+                   progress: bool = True, tokenizer: Any = None) -> dict[str, Any]:
+    """Run the four steps, write items.jsonl, drops.jsonl, build_report.json and the lm-eval task folder ``task/``.
+    With ``tokenizer`` (of the model to evaluate), an item with an option that adds no token after its context is
+    dropped (counted under ``scoring_check`` and listed in drops.jsonl): lm-eval could not score it per token."""
     builder = Builder(client, judges, settings, progress=progress)
     items = builder.run(docs)
+    check = None
+    if tokenizer is not None:
+        check = {"tokenizer": getattr(tokenizer, "name_or_path", type(tokenizer).__name__), "in": len(items),
+                 "dropped": 0}
+        scorable = []
+        for item in items:
+            if problem := unscorable_option(item, tokenizer):
+                check["dropped"] += 1
+                builder.drops.append({"step": "scoring_check", "unit": item.id, "reason": "no_scored_token",
+                                      "detail": problem})
+            else:
+                scorable.append(item)
+        items = scorable
     report = builder.report(items)
+    report["scoring_check"] = check
     report["documents"] = len(docs)
     report["languages"] = sorted({d.lang for d in docs})
     report["cache"] = {"hits": sum(getattr(c, "hits", 0) for c in {id(x): x for x in [client, *judges]}.values()),
@@ -51,10 +66,11 @@ def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: lis
 
 
 def format_report(report: dict[str, Any]) -> str:
-    lines = ["| step | in | kept | dropped | reasons |", "|---|---|---|---|---|"]
+    lines = ["| step | in | kept | dropped | reasons | repaired |", "|---|---|---|---|---|---|"]
     for step, rep in report["steps"].items():
         reasons = ", ".join(f"{k}: {v}" for k, v in rep["dropped_by_reason"].items()) or "-"
-        lines.append(f"| {step} | {rep['in']} | {rep['kept']} | {rep['dropped']} | {reasons} |")
+        repaired = ", ".join(f"{k}: {v}" for k, v in rep.get("repaired", {}).items()) or "-"
+        lines.append(f"| {step} | {rep['in']} | {rep['kept']} | {rep['dropped']} | {reasons} | {repaired} |")
     lines.append(f"\nitems: {report['items']} ({report['facts']} facts); language versions: "
                  f"{report['language_versions']}; cache: {report.get('cache')}")
     return "\n".join(lines)
@@ -87,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no_require_cross_check", action="store_true",
                         help="keep facts of documents without a paired other-language version")
     parser.add_argument("--no_translate", action="store_true", help="ask facts only in their source language")
+    parser.add_argument("--no_repair_cloze", action="store_true",
+                        help="drop a cloze without [BLANK] even when it contains the answer once (mlda-eval's rule; "
+                        "default: replace that occurrence by [BLANK], counted as repaired in the report)")
     parser.add_argument("--base_url", default=None)
     parser.add_argument("--api_key_env", default="OPENAI_API_KEY", help="environment variable holding the API key")
     parser.add_argument("--concurrency", type=int, default=8, help="parallel requests to the endpoint")
@@ -94,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", help="device of an --llm hf model")
     parser.add_argument("--hf_free_text", action="store_true",
                         help="--llm hf: free generation instead of schema-guided JSON (see builders/README.md)")
+    parser.add_argument("--tokenizer", default=None,
+                        help="tokenizer of the model to evaluate (folder or hub name): drop (counted) any item with an "
+                        "option that adds no token after its context, which per-token scoring cannot score")
     parser.add_argument("--max_tokens", type=int, default=512)
     parser.add_argument("--max_docs", type=int, default=None, help="use only the first N documents")
     parser.add_argument("--cache", default=None, help="LLM answer cache (default OUT/cache)")
@@ -102,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         docs = read_corpus(args.corpus)[: args.max_docs]
+        tokenizer = load_tokenizer(args.tokenizer) if args.tokenizer else None  # before any LLM call: fail early
         cache = Path(args.cache or Path(args.out) / "cache")
         client = CachedClient(make_client(args, args.model), cache)
         names = [m for m in args.judge_models.split(",") if m]
@@ -111,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             temp = 0.7 if not names and args.judges > 1 else 0.0
         settings = Settings(seed=args.seed, min_votes=args.min_votes, judge_temperature=temp,
                             min_cross_score=args.min_cross_score, require_cross_check=not args.no_require_cross_check,
-                            translate=not args.no_translate, max_tokens=args.max_tokens)
+                            translate=not args.no_translate, repair_cloze=not args.no_repair_cloze,
+                            max_tokens=args.max_tokens)
         report = build_adaxeval(docs, Path(args.out), name=args.name, client=client, judges=judges,
-                                settings=settings, progress=not args.no_progress)
+                                settings=settings, progress=not args.no_progress, tokenizer=tokenizer)
     except BuildError as err:
         print(f"xlfact build: {err}", file=sys.stderr)
         return 2

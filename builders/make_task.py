@@ -59,11 +59,12 @@ def _from_mlda(row: dict[str, Any], language: str | None, split: str | None) -> 
             "sentence": meta.get("sentence", "") or "", "triple": meta.get("triple")}
 
 
-def read_items(paths: list[Path], *, language: str | None = None, split: str | None = None) -> list[Item]:
+def read_items(paths: list[Path], *, language: str | None = None, split: str | None = None,
+               where: dict[str, str] | None = None) -> list[Item]:
     """Validated items from JSONL files (xlfact or mlda-eval format); a bad row: :class:`BuildError` with file, row,
-    item id and field."""
+    item id and field. ``where`` (if given) is filled with item id -> ``FILE row N``."""
     items: list[Item] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {} if where is None else where
     for path in paths:
         match = _MLDA_NAME.search(path.stem)
         for line, row in read_jsonl(path, error=BuildError):
@@ -93,6 +94,32 @@ def render(item: Item) -> tuple[str, list[str]]:
         before, after = item.question.split(BLANK, 1)
         return before, [option + after for option in item.options]
     return f"Question: {item.question}\nAnswer:", [" " + option for option in item.options]
+
+
+def unscorable_option(item: Item, tokenizer: Any) -> str:
+    """Why ``item`` cannot be scored per token with ``tokenizer`` (empty when it can): an option whose continuation
+    adds no token after the context (a tokenizer that merges the cloze prefix's last characters with the option, as
+    CJK tokenizers without spaces can), which lm-eval would score as an empty continuation."""
+    from xlfact.evaluators.multiple_choice import continuation_token_counts
+
+    context, continuations = render(item)
+    for k, continuation in enumerate(continuations):
+        try:
+            continuation_token_counts(tokenizer, [(context, continuation)])
+        except ValueError:
+            return (f"options[{k}] ({item.options[k]!r}): the continuation {continuation!r} adds no token after the "
+                    f"context ending {context[-30:]!r} with this tokenizer; rephrase the option or the cloze")
+    return ""
+
+
+def load_tokenizer(name: str) -> Any:
+    """The tokenizer named by ``--tokenizer`` (a folder or hub name), loaded as lm-eval's per-token scorer does."""
+    from xlfact.evaluators.multiple_choice import tokenizer_from_metadata
+
+    try:
+        return tokenizer_from_metadata({"tokenizer": name})
+    except (OSError, ValueError) as err:
+        raise BuildError(f"--tokenizer {name}: cannot load it ({type(err).__name__}: {str(err)[:120]})") from None
 
 
 def _safe(text: str) -> str:
@@ -245,9 +272,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--language", default=None, help="language of mlda-eval rows (default: from the file name)")
     parser.add_argument("--split", default=None, choices=["memorization", "generalization"],
                         help="split of mlda-eval rows (default: from the file name)")
+    parser.add_argument("--tokenizer", default=None,
+                        help="check every option with the tokenizer of the model to evaluate (folder or hub name): a "
+                        "continuation that adds no token after its context is a bad row (exit 2)")
     args = parser.parse_args(argv)
     try:
-        items = read_items(input_files(Path(args.data)), language=args.language, split=args.split)
+        where: dict[str, str] = {}
+        items = read_items(input_files(Path(args.data)), language=args.language, split=args.split, where=where)
+        if args.tokenizer:
+            tokenizer = load_tokenizer(args.tokenizer)
+            for item in items:
+                if problem := unscorable_option(item, tokenizer):
+                    raise BuildError(f"{where[item.id]} (item {item.id}): {problem}")
         summary = write_task_folder(items, args.name, args.out)
     except BuildError as err:
         print(f"xlfact make-task: {err}", file=sys.stderr)

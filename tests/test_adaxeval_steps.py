@@ -235,3 +235,91 @@ def test_corpus_errors_and_cli_exit_2(tmp_path, capsys):
     docs = read_corpus(folder)
     assert [(d.doc_id, d.pair_id) for d in docs] == [("en/d1", "d1"), ("ja/d1", "d1")]
     assert split_sentences("A b. C d! 日本。東京？ E") == ["A b.", "C d!", "日本。", "東京？", "E"]
+
+
+def test_degenerate_triples_are_set_aside_or_dropped(docs, key):
+    """A judge's triple whose object is the whole sentence (SmolLM2's usual answer) is never chosen; the fallback
+    extraction is asked instead, and a degenerate extracted triple is a counted drop (xlfact's rule)."""
+    def whole(request):
+        sentence = request.payload.get("sentence", "")
+        if request.step in ("fact_check", "triple") and sentence in ("The capital of France is Paris.",
+                                                                     "フランスの首都はパリである。"):
+            triple = {"subject": sentence, "relation": sentence, "object": sentence}
+            if request.step == "triple" and sentence.startswith("フランス"):
+                triple = {"subject": "フランスの首都", "relation": "は", "object": "。"}
+            data = {"triple": triple} if request.step == "triple" else {"factuality": True, "triple": triple}
+            return json.dumps(data, ensure_ascii=False)
+        if request.step == "triple" and sentence.startswith("The capital of Germany"):
+            return json.dumps({"triple": {"subject": "Germany", "relation": "has", "object": "germany"}})
+        return key(request)
+
+    builder, items, report = run(docs, whole, judges=2)
+    check_accounting(report)
+    step = report["steps"]["2_triple_extraction"]
+    assert step["notes"] == {"judge_triple_set_aside:object_is_sentence": 4}  # 2 sentences x 2 judges
+    assert step["calls"] == {"ok": 2}  # one extraction call for each sentence without a usable judge triple
+    assert step["dropped_by_reason"] == {"degenerate_triple:object_is_sentence": 1,
+                                         "degenerate_triple:object_without_words": 1}
+    assert {d["unit"] for d in builder.drops if d["step"] == "2_triple_extraction"} == {"p01-en#s0", "p01-ja#s0"}
+    assert report["steps"]["4_quality_filtering"]["kept"] == 2 * N_PAIRS - 2
+    # an extracted triple is used when it is sound
+    builder, items, report = run(docs, lambda r: json.dumps({"triple": {
+        "subject": "France", "relation": "capital", "object": "Paris"}}) if r.step == "triple" else whole(r), judges=1)
+    assert report["steps"]["2_triple_extraction"]["kept"] == 2 * N_PAIRS
+    assert next(i for i in items if i.fact_id == "p01-en#s0").triple.object == "Paris"
+
+
+def test_triple_problem_rule():
+    from xlfact.builders.adaxeval.pipeline import triple_problem
+
+    s = "The capital of France is Paris."
+    assert triple_problem(s, Triple(subject="The capital of France", relation="is", object="Paris")) == ""
+    assert triple_problem(s, Triple(subject="France", relation="is", object=" the capital of France is Paris ")) == \
+        "object_is_sentence"
+    assert triple_problem(s, Triple(subject=s, relation="is", object="Paris")) == "subject_is_sentence"
+    assert triple_problem(s, Triple(subject="Paris", relation="is", object="paris")) == "subject_equals_object"
+    assert triple_problem("首都はパリ。", Triple(subject="首都", relation="は", object="。")) == "object_without_words"
+
+
+def test_cloze_repair_is_counted_and_reported(docs, key):
+    """A cloze without [BLANK] that contains the answer exactly once is repaired (counted, listed in the report);
+    twice, or not at all, or with --no_repair_cloze, it stays a counted drop."""
+    def no_blank(request):
+        if request.step not in ("craft", "translate"):
+            return key(request)
+        data = json.loads(key(request).strip("`json\n"))
+        data["fill_in_blank"] = data["fill_in_blank"].replace("[BLANK]", data["answer"])
+        sentence = request.payload.get("sentence", "")
+        if sentence.startswith("The capital of Spain"):
+            data["fill_in_blank"] = "Madrid, Madrid: the capital of Spain is Madrid."  # three times: ambiguous
+        if sentence.startswith("The capital of Italy"):
+            data["fill_in_blank"] = "The capital of Italy is a city."  # no answer to blank
+        return json.dumps(data, ensure_ascii=False)
+
+    builder, items, report = run(docs, no_blank, judges=1)
+    check_accounting(report)
+    step = report["steps"]["3_query_crafting"]
+    assert step["dropped_by_reason"] == {"invalid": 2}
+    assert step["repaired"] == {"blank_inserted": 2 * N_PAIRS - 2 + (2 * N_PAIRS - 2)}  # queries + translations
+    assert {r["unit"] for r in report["repairs"]} >= {"p01-en#s0", "p01-en#s0@ja"}
+    assert all(r["step"] == "3_query_crafting" and r["repair"] == "blank_inserted" for r in report["repairs"])
+    paris = next(i for i in items if i.id == "p01-en#s0|memorization|en")
+    assert paris.question == "The capital of France is [BLANK]."
+    _, _, strict = run(docs, no_blank, judges=1, settings=Settings(repair_cloze=False))
+    assert strict["steps"]["3_query_crafting"]["dropped_by_reason"] == {"invalid": 2 * N_PAIRS}
+    assert strict["steps"]["3_query_crafting"]["repaired"] == {} and strict["items"] == 0
+
+
+def test_insert_blank_and_question_rule():
+    from xlfact.builders.adaxeval.schema import insert_blank
+
+    data = {"fill_in_blank": "Water boils at 100 degrees.", "answer": "100 degrees"}
+    assert insert_blank(data).startswith("blank_inserted") and data["fill_in_blank"] == "Water boils at [BLANK]."
+    for cloze, answer in [("a b a.", "a"), ("Already [BLANK] here, a.", "a"), ("Paris.", "Paris"), ("x y", "z"),
+                          ("x y", "")]:
+        data = {"fill_in_blank": cloze, "answer": answer}
+        assert insert_blank(data) is None and data["fill_in_blank"] == cloze
+    assert insert_blank(["not", "a", "dict"]) is None
+    bad = {"fill_in_blank": "A [BLANK].", "question": "A [BLANK]?", "answer": "a", "distractors": ["b", "c", "d"]}
+    with pytest.raises(AnswerError, match="question must not contain"):
+        parse_answer(json.dumps(bad), QueryDraft)

@@ -117,3 +117,63 @@ def test_lm_eval_runs_the_folder_with_cross_lingual_metrics(mlda_dir, tmp_path):
     assert all(len(v) == 2 for v in correct.values()) and len(correct) == 12
     both = sum(all(v) for v in correct.values()) / len(correct)
     assert res["mlda_memorization_en"]["total_consistency,none"] == pytest.approx(both)
+
+
+@pytest.fixture(scope="module")
+def merging_tokenizer(tmp_path_factory):
+    """A byte-level BPE trained on the Japanese sentences alone, many times: each whole sentence becomes one token,
+    so a cloze's correct option + the rest of the sentence adds no token after the prefix (the CJK failure)."""
+    from xlfact.training.tiny_models import train_tokenizer
+
+    facts = [json.loads(x) for x in (DATA / "answer_key.jsonl").read_text(encoding="utf-8").splitlines()]
+    tokenizer = train_tokenizer([f["ja"]["sentence"] for f in facts] * 20, vocab_size=1200)
+    path = tmp_path_factory.mktemp("merging") / "tok"
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def test_zero_token_option_is_a_bad_row(tmp_path, capsys, merging_tokenizer):
+    path = write(tmp_path / "ja_knowledge_memorization.jsonl", mlda_rows("ja", "memorization"))
+    out = tmp_path / "t"
+    assert xlfact(["make-task", "--data", str(path), "--name", "x", "--out", str(out), "--tokenizer",
+                   str(merging_tokenizer)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{path} row 1 (item p01_sentid:0|memorization|ja): options[" in err
+    assert "adds no token after the context ending 'フランスの首都は'" in err and not out.exists()
+    # the English rows, or no tokenizer: nothing to object to
+    en = write(tmp_path / "en_knowledge_memorization.jsonl", mlda_rows("en", "memorization"))
+    assert xlfact(["make-task", "--data", str(en), "--name", "x", "--out", str(out), "--tokenizer",
+                   str(merging_tokenizer)]) == 0
+    assert xlfact(["make-task", "--data", str(path), "--name", "x", "--out", str(out)]) == 0
+    assert xlfact(["make-task", "--data", str(path), "--name", "x", "--out", str(out), "--tokenizer",
+                   str(tmp_path / "missing")]) == 2
+    assert "--tokenizer" in capsys.readouterr().err
+
+
+def test_build_drops_unscorable_items_with_a_count(tmp_path, merging_tokenizer):
+    from transformers import AutoTokenizer
+
+    from xlfact.builders.adaxeval.corpus import read_corpus
+    from xlfact.builders.adaxeval.llm import ScriptedClient
+    from xlfact.builders.adaxeval.pipeline import Settings
+    from xlfact.builders.adaxeval.scripted import AnswerKey
+    from xlfact.builders.cli import build_adaxeval
+
+    client = ScriptedClient(AnswerKey(DATA / "answer_key.jsonl"))
+    docs = read_corpus(DATA / "corpus.jsonl")
+    tokenizer = AutoTokenizer.from_pretrained(merging_tokenizer)
+    report = build_adaxeval(docs, tmp_path / "b", name="t", client=client, judges=[client], settings=Settings(),
+                            progress=False, tokenizer=tokenizer)
+    check = report["scoring_check"]
+    drops = [json.loads(x) for x in (tmp_path / "b" / "drops.jsonl").read_text(encoding="utf-8").splitlines()]
+    scoring = {d["unit"] for d in drops if d["step"] == "scoring_check"}
+    items = [json.loads(x) for x in (tmp_path / "b" / "items.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert check["in"] == 96 and check["dropped"] == len(scoring) > 0 and report["items"] == len(items) == 96 - len(
+        scoring)
+    assert all(u.endswith("|memorization|ja") for u in scoring) and not scoring & {i["id"] for i in items}
+
+    def adds_no_token(context: str, continuation: str) -> bool:  # counted directly (no spaces to move in Japanese)
+        return len(tokenizer(context + continuation)["input_ids"]) <= len(tokenizer(context)["input_ids"])
+
+    kept = [render(Item.model_validate(i)) for i in items]
+    assert not any(adds_no_token(context, c) for context, choices in kept for c in choices)

@@ -108,8 +108,9 @@ class HFClient:
 
             ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
             with self._lock:
-                return SchemaFiller(self.model, self.tokenizer).fill(ids, getattr(schema, request.schema),
-                                                                     request.payload)
+                return SchemaFiller(self.model, self.tokenizer).fill(
+                    ids, getattr(schema, request.schema), request.payload, temperature=request.temperature,
+                    seed=request.seed)
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
         sample = request.temperature > 0
         with self._lock, torch.no_grad():

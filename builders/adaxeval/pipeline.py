@@ -4,10 +4,12 @@
    is kept when at least ``min_votes`` judges say factual (mlda-eval: all three of three judges).
 2. triple extraction: among the judges' triples, those whose subject and object overlap the sentence by at least half
    are candidates and the shortest (length / overlap) wins (mlda-eval's rule); with no judge triple, one extraction
-   call.
+   call. A degenerate triple (subject or object is the whole sentence, or subject = object: nothing left to ask) is
+   never chosen (counted in the step's ``notes``), and an extracted one is a drop (xlfact's rule).
 3. query crafting: a cloze with ``[BLANK]`` (memorization), a paraphrased question (generalization), the answer and
    exactly 3 distractors; then, for every other language of the corpus, a translation with the options in the same
-   order (xlfact's addition, so a fact whose source is language A is also asked in B).
+   order (xlfact's addition, so a fact whose source is language A is also asked in B). A cloze without ``[BLANK]``
+   that contains the answer exactly once is repaired (:func:`.schema.insert_blank`), counted as ``repaired``.
 4. quality filtering: an in-language check of every language version (all parts Good), and a cross-language check
    that the source question is answerable from each paired other-language document (score >= ``min_cross_score``,
    mlda-eval: 2).
@@ -21,7 +23,7 @@ import dataclasses
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +43,8 @@ from xlfact.builders.adaxeval.schema import (
     Translation,
     Triple,
     TripleAnswer,
-    parse_answer,
+    insert_blank,
+    parse_repaired,
 )
 
 STEPS = ("1_fact_detection", "2_triple_extraction", "3_query_crafting", "4_quality_filtering")
@@ -56,6 +59,7 @@ class Settings:
     min_cross_score: int = 2
     require_cross_check: bool = True
     translate: bool = True
+    repair_cloze: bool = True  # schema.insert_blank in step 3, counted (--no_repair_cloze: mlda-eval's drop)
     min_sentence_chars: int = 8
     max_tokens: int = 512
 
@@ -66,10 +70,13 @@ class StepReport:
     kept: int = 0
     dropped: Counter = field(default_factory=Counter)
     calls: Counter = field(default_factory=Counter)  # ok / failed:<reason>
+    repaired: Counter = field(default_factory=Counter)  # kept units whose LLM answer was repaired, by repair
+    notes: Counter = field(default_factory=Counter)  # candidates set aside inside a unit (e.g. a judge's triple)
 
     def as_dict(self) -> dict[str, Any]:
         return {"in": self.units_in, "kept": self.kept, "dropped": sum(self.dropped.values()),
-                "dropped_by_reason": dict(sorted(self.dropped.items())), "calls": dict(sorted(self.calls.items()))}
+                "dropped_by_reason": dict(sorted(self.dropped.items())), "calls": dict(sorted(self.calls.items())),
+                "repaired": dict(sorted(self.repaired.items())), "notes": dict(sorted(self.notes.items()))}
 
 
 @dataclass
@@ -77,6 +84,7 @@ class Outcome:
     value: BaseModel | None = None
     reason: str = ""
     detail: str = ""
+    repaired: str | None = None  # what a repair changed before validation
 
 
 @dataclass
@@ -85,6 +93,7 @@ class Fact:
     doc: Document
     sentence: str
     votes: int = 0
+    judge_triples: list[Triple] = field(default_factory=list)
     triple: Triple | None = None
     draft: QueryDraft | None = None
     versions: dict[str, Translation | QueryDraft] = field(default_factory=dict)  # lang -> query
@@ -101,12 +110,14 @@ class Builder:
         self.progress = progress
         self.steps = {name: StepReport() for name in STEPS}
         self.drops: list[dict[str, Any]] = []
+        self.repairs: list[dict[str, Any]] = []
         self.versions = Counter()  # language versions: crafted / translated / dropped
 
     # ---------------------------------------------------------------------------------------- calls
     def _call_all(self, client: LLMClient, jobs: list[tuple[Request, type[BaseModel]]], step: str,
-                   desc: str) -> list[Outcome]:
-        """Run requests concurrently (``client.concurrency``), in input order, each to an :class:`Outcome`."""
+                   desc: str, repair: Callable[[Any], str | None] | None = None) -> list[Outcome]:
+        """Run requests concurrently (``client.concurrency``), in input order, each to an :class:`Outcome`;
+        ``repair`` (see :func:`.schema.parse_repaired`) is applied to each parsed answer before validation."""
         from tqdm.auto import tqdm
 
         def one(job: tuple[Request, type[BaseModel]]) -> Outcome:
@@ -119,7 +130,8 @@ class Builder:
             except Exception as err:  # noqa: BLE001 - a client bug or transport error must not lose the build
                 return Outcome(None, "error", f"{type(err).__name__}: {err}"[:200])
             try:
-                return Outcome(parse_answer(text, model))
+                value, repaired = parse_repaired(text, model, repair)
+                return Outcome(value, repaired=repaired)
             except AnswerError as err:
                 return Outcome(None, err.reason, err.detail)
 
@@ -141,6 +153,13 @@ class Builder:
         self.steps[step].dropped[reason] += 1
         self.drops.append({"step": step, "unit": unit, "reason": reason, "detail": detail, **extra})
 
+    def _repaired(self, step: str, unit: str, outcome: Outcome) -> None:
+        """A kept unit whose answer was repaired: counted per repair, listed in the report's ``repairs``."""
+        if outcome.repaired:
+            kind, _, detail = outcome.repaired.partition(": ")
+            self.steps[step].repaired[kind] += 1
+            self.repairs.append({"step": step, "unit": unit, "repair": kind, "detail": detail})
+
     # ---------------------------------------------------------------------------------------- step 1
     def detect_facts(self, docs: Sequence[Document]) -> list[Fact]:
         step = STEPS[0]
@@ -154,7 +173,6 @@ class Builder:
                     continue
                 candidates.append(fact)
         need = self.settings.min_votes or len(self.judges)
-        judge_triples: dict[str, list[Triple]] = {f.fact_id: [] for f in candidates}
         failures: dict[str, Counter] = {f.fact_id: Counter() for f in candidates}
         first_failure: dict[str, str] = {}
         for j, judge in enumerate(self.judges):
@@ -170,12 +188,11 @@ class Builder:
                 if outcome.value.factuality:
                     fact.votes += 1
                     if outcome.value.triple is not None:
-                        judge_triples[fact.fact_id].append(outcome.value.triple)
+                        fact.judge_triples.append(outcome.value.triple)
         kept = []
         for fact in candidates:
             failed = failures[fact.fact_id]
             if fact.votes >= need:
-                fact.triple = best_triple(fact.sentence, judge_triples[fact.fact_id])
                 kept.append(fact)
             elif sum(failed.values()) == len(self.judges):
                 self._drop(step, fact.fact_id, f"all_judges_failed:{failed.most_common(1)[0][0]}",
@@ -192,12 +209,22 @@ class Builder:
     def extract_triples(self, facts: list[Fact]) -> list[Fact]:
         step = STEPS[1]
         self.steps[step].units_in = len(facts)
+        for fact in facts:
+            usable = []
+            for triple in fact.judge_triples:
+                if problem := triple_problem(fact.sentence, triple):
+                    self.steps[step].notes[f"judge_triple_set_aside:{problem}"] += 1
+                else:
+                    usable.append(triple)
+            fact.triple = best_triple(fact.sentence, usable)
         missing = [f for f in facts if f.triple is None]
         jobs = [(self._request("triple", prompts.triple(f.doc.lang, f.sentence), {"sentence": f.sentence}),
                  TripleAnswer) for f in missing]
         for fact, outcome in zip(missing, self._call_all(self.client, jobs, step, "2 triples")):
             if outcome.value is None:
                 self._drop(step, fact.fact_id, outcome.reason, outcome.detail)
+            elif problem := triple_problem(fact.sentence, outcome.value.triple):
+                self._drop(step, fact.fact_id, f"degenerate_triple:{problem}", outcome.value.triple.model_dump_json())
             else:
                 fact.triple = outcome.value.triple
         kept = [f for f in facts if f.triple is not None]
@@ -211,13 +238,18 @@ class Builder:
         jobs = [(self._request("craft", prompts.craft(f.doc.lang, payload := {
             "sentence": f.sentence, "triple": f.triple.model_dump()}), payload), QueryDraft) for f in facts]
         crafted = []
-        for fact, outcome in zip(facts, self._call_all(self.client, jobs, step, "3 queries")):
+        repair = insert_blank if self.settings.repair_cloze else None
+        for fact, outcome in zip(facts, self._call_all(self.client, jobs, step, "3 queries", repair)):
             if outcome.value is None:
                 self._drop(step, fact.fact_id, outcome.reason, outcome.detail)
                 continue
+            self._repaired(step, fact.fact_id, outcome)
             fact.draft = outcome.value
             if outcome.value.triple is not None:
-                fact.triple = outcome.value.triple
+                if problem := triple_problem(fact.sentence, outcome.value.triple):
+                    self.steps[step].notes[f"crafted_triple_set_aside:{problem}"] += 1
+                else:
+                    fact.triple = outcome.value.triple
             fact.versions[fact.doc.lang] = outcome.value
             self.versions["crafted"] += 1
             crafted.append(fact)
@@ -228,13 +260,14 @@ class Builder:
                 payload = {k: v for k, v in fact.draft.model_dump().items() if k != "triple"}
                 jobs.append((self._request("translate", prompts.translate(fact.doc.lang, lang, payload),
                                            {**payload, "target": lang}), Translation))
-            for (fact, lang), outcome in zip(pairs, self._call_all(self.client, jobs, step, "3 translations")):
+            for (fact, lang), outcome in zip(pairs, self._call_all(self.client, jobs, step, "3 translations", repair)):
                 if outcome.value is None:
                     self.versions["translation_dropped"] += 1
                     self.drops.append({"step": step, "unit": f"{fact.fact_id}@{lang}",
                                        "reason": f"translation:{outcome.reason}", "detail": outcome.detail})
                     self.steps[step].dropped[f"translation:{outcome.reason} (language version only)"] += 1
                 else:
+                    self._repaired(step, f"{fact.fact_id}@{lang}", outcome)
                     fact.versions[lang] = outcome.value
                     self.versions["translated"] += 1
         self.steps[step].kept = len(crafted)
@@ -319,6 +352,7 @@ class Builder:
             "language_versions": dict(self.versions),
             "items": len(items), "facts": len({i.fact_id for i in items}),
             "items_by_split_and_direction": dict(sorted(splits.items())),
+            "repairs": self.repairs,
             "judges": [j.name for j in self.judges], "generator": self.client.name,
             "settings": self.settings.__dict__,
         }
@@ -331,6 +365,27 @@ _TOKEN = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 def _tokens(text: str) -> set[str]:
     """Words, and single characters of CJK scripts (no spaces between words there)."""
     return set(_TOKEN.findall(text.casefold()))
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split()).strip(".!?。！？． ")
+
+
+def triple_problem(sentence: str, triple: Triple) -> str:
+    """Why a triple cannot make a question (empty when it can): its subject or object is the whole sentence (a small
+    model's frequent answer), its subject is its object, or its object has no letter or digit (punctuation is no
+    answer). xlfact's rule; mlda-eval relies on its judges."""
+    whole = _norm(sentence)
+    subject, obj = _norm(triple.subject), _norm(triple.object)
+    if whole and whole in obj:
+        return "object_is_sentence"
+    if whole and whole in subject:
+        return "subject_is_sentence"
+    if subject == obj:
+        return "subject_equals_object"
+    if not any(c.isalnum() for c in obj):
+        return "object_without_words"
+    return ""
 
 
 def best_triple(sentence: str, triples: Sequence[Triple]) -> Triple | None:

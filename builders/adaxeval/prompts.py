@@ -53,7 +53,33 @@ negations, nothing absurd.
 5. question: a paraphrased, self-contained question asking for the answer, with different structure and words, \
 adding or dropping no information.
 Answer with one JSON object only, following this schema:
-{schema}"""
+{schema}
+{examples}"""
+
+# Worked examples for CRAFT, as mlda-eval's generate-qa prompt gives five (biomedical) ones: here two of general
+# knowledge, one blanking the object and one the subject (whose object would be a vague answer).
+CRAFT_EXAMPLES = (
+    ({"sentence": "Honey bees tell other bees where food is through a waggle dance.",
+      "triple": {"subject": "Honey bees", "relation": "tell where food is through", "object": "a dance"}},
+     {"triple": {"subject": "Honey bees", "relation": "tell other bees where food is through",
+                 "object": "a waggle dance"},
+      "fill_in_blank": "Honey bees tell other bees where food is through [BLANK].",
+      "question": "How do honey bees show the other bees of their hive the way to food?",
+      "answer": "a waggle dance",
+      "distractors": ["a high-pitched buzz", "a scent trail on flowers", "a circling flight above the hive"]}),
+    ({"sentence": "Copper is an excellent conductor of electricity.",
+      "triple": {"subject": "Copper", "relation": "is", "object": "an excellent conductor of electricity"}},
+     {"triple": {"subject": "Copper", "relation": "is", "object": "an excellent conductor of electricity"},
+      "fill_in_blank": "[BLANK] is an excellent conductor of electricity.",
+      "question": "Which metal conducts electricity very well?",
+      "answer": "Copper",
+      "distractors": ["Lead", "Bismuth", "Titanium"]}),
+)
+
+
+def _examples(pairs) -> str:
+    return "".join(f"\nExample input:\n{json.dumps(i, ensure_ascii=False)}\nExample output:\n"
+                   f"{json.dumps(o, ensure_ascii=False)}\n" for i, o in pairs)
 
 TRANSLATE = """Translate a multiple-choice item from {source} into {target}. Keep [BLANK] exactly once in \
 fill_in_blank, keep the meaning exact, and translate the answer and the 3 distractors in the same order. Answer with \
@@ -99,7 +125,9 @@ def triple(lang: str, sentence: str) -> tuple[tuple[str, str], ...]:
 
 
 def craft(lang: str, payload: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    return messages(CRAFT.format(language=language_name(lang), schema=schema_instruction(QueryDraft)), payload)
+    system = CRAFT.format(language=language_name(lang), schema=schema_instruction(QueryDraft),
+                          examples=_examples(CRAFT_EXAMPLES))
+    return messages(system, payload)
 
 
 def translate(source: str, target: str, payload: dict[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -74,6 +75,8 @@ class QueryDraft(BaseModel):
         self.distractors = [d.strip() for d in self.distractors]
         if self.fill_in_blank.count(BLANK) != 1:
             raise ValueError(f"fill_in_blank must contain {BLANK} exactly once")
+        if BLANK in self.question:
+            raise ValueError(f"question must not contain {BLANK} (it is the paraphrased question, not the cloze)")
         if len(self.distractors) != 3:
             raise ValueError(f"expected exactly 3 distractors, got {len(self.distractors)}")
         options = [self.answer, *self.distractors]
@@ -160,22 +163,56 @@ def extract_json(text: str) -> object:
 
 def parse_answer(text: str, model: type[BaseModel]) -> BaseModel:
     """Validate an LLM answer against ``model``; raises :class:`AnswerError` with the drop reason."""
+    return parse_repaired(text, model)[0]
+
+
+def parse_repaired(text: str, model: type[BaseModel],
+                   repair: Callable[[Any], str | None] | None = None) -> tuple[BaseModel, str | None]:
+    """:func:`parse_answer` with an optional deterministic ``repair`` of the parsed JSON before validation; returns the
+    validated answer and the repair's description (None when nothing was changed), so that it can be counted."""
     try:
         data = extract_json(text)
     except ValueError:
         reason = "refusal" if _REFUSAL.search(text or "") else "malformed"
         raise AnswerError(reason, (text or "<empty>")[:200]) from None
+    repaired = repair(data) if repair is not None else None
     try:
-        return model.model_validate(data)
+        return model.model_validate(data), repaired
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or model.__name__
         raise AnswerError("invalid", f"{where}: {first['msg']}") from None
 
 
+def insert_blank(data: Any) -> str | None:
+    """Step 3 repair (xlfact's, counted in the build report): a ``fill_in_blank`` without ``[BLANK]`` that contains the
+    ``answer`` verbatim exactly once, as a proper part, gets that occurrence replaced by ``[BLANK]`` — the cloze the
+    prompt asked for. Anything else is left to the validation (a counted drop)."""
+    if not isinstance(data, dict):
+        return None
+    cloze, answer = data.get("fill_in_blank"), data.get("answer")
+    if not isinstance(cloze, str) or not isinstance(answer, str) or BLANK in cloze:
+        return None
+    answer = answer.strip()
+    if not answer or cloze.count(answer) != 1 or answer == cloze.strip().strip(".!?。！？ "):
+        return None
+    data["fill_in_blank"] = cloze.replace(answer, BLANK, 1)
+    return f"blank_inserted: {answer!r} in {cloze!r}"[:200]
+
+
 def schema_instruction(model: type[BaseModel]) -> str:
-    """The output-format text put into a prompt: the model's JSON schema (what ``PydanticOutputParser`` shows)."""
-    return json.dumps(model.model_json_schema(), ensure_ascii=False)
+    """The output-format text put into a prompt: the model's JSON schema (what ``PydanticOutputParser`` shows),
+    without pydantic's ``title`` and ``description`` entries, which repeat the field names and the docstring and only
+    lengthen every prompt."""
+    def strip(node: object) -> object:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items()
+                    if k not in ("title", "description") or not isinstance(v, str)}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return json.dumps(strip(model.model_json_schema()), ensure_ascii=False)
 
 
 # ------------------------------------------------------------------------------------------- the dataset rows
