@@ -81,3 +81,34 @@ def test_user_include_path_is_kept_beside_ours(tmp_path):
     assert with_xlfact_tasks(None) == [str(tasks_dir())]
     assert with_xlfact_tasks(str(tmp_path)) == [str(tasks_dir()), str(tmp_path)]
     assert with_xlfact_tasks([str(tasks_dir())]) == [str(tasks_dir())]
+
+
+def test_eval_skips_lm_eval_builtin_index_only_when_every_name_is_ours(tmp_path, monkeypatch):
+    """``xlfact eval`` indexes the include path alone when every task and group member is there; not otherwise."""
+    import lm_eval.tasks as lm_eval_tasks
+    from lm_eval import _cli
+
+    from xlfact.cli.eval import eval_main, requested_names, resolves_without_builtins, with_xlfact_tasks
+
+    assert requested_names(["polyfact_en,polyfact_de", "klar_en"]) == ["polyfact_en", "polyfact_de", "klar_en"]
+    ours = with_xlfact_tasks(None)
+    assert resolves_without_builtins(["polyfact_all", "klar_en"], ours)
+    assert not resolves_without_builtins(["polyfact_all", "hellaswag"], ours)
+    assert not resolves_without_builtins([], ours)
+    group = tmp_path / "my_mix.yaml"
+    group.write_text("group: my_mix\ntask:\n  - polyfact_en\n  - hellaswag\n")  # a member is lm-eval's own
+    assert not resolves_without_builtins(["my_mix"], with_xlfact_tasks(str(tmp_path)))
+    group.write_text("group: my_mix\ntask:\n  - polyfact_en\n")
+    assert resolves_without_builtins(["my_mix"], with_xlfact_tasks(str(tmp_path)))
+
+    original, indexed = lm_eval_tasks.TaskManager, []
+
+    def execute(self, args):  # what lm_eval's run would index, without running anything
+        indexed.append(set(lm_eval_tasks.TaskManager(include_path=args.include_path).all_tasks))
+
+    monkeypatch.setattr(_cli.HarnessCLI, "execute", execute)
+    eval_main(["--model", "hf", "--tasks", "polyfact_en"])
+    eval_main(["--model", "hf", "--tasks", "polyfact_en,arc_easy"])
+    assert "polyfact_en" in indexed[0] and "arc_easy" not in indexed[0]
+    assert {"polyfact_en", "arc_easy"} <= indexed[1]
+    assert lm_eval_tasks.TaskManager is original

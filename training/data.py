@@ -106,6 +106,22 @@ def eval_data_section(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "split": data["eval_split"], "max_facts": data.get("eval_max_facts"), "shuffle_seed": None}
 
 
+def recipe_facts(config: dict[str, Any], data: dict[str, Any], eval_strategy: Any) -> tuple[ParallelFacts,
+                                                                                       ParallelFacts | None]:
+    """``(training facts, evaluation facts or None)`` of a recipe: the evaluation facts are the ``eval_split`` ones
+    when the recipe names one; a recipe that evaluates during training must name one (the papers evaluate on the
+    validation split, never on the training facts)."""
+    from xlfact.training.config import RecipeError
+
+    if str(eval_strategy) not in ("no", "IntervalStrategy.NO") and not data.get("eval_split"):
+        raise RecipeError(f"{config['_source']}: training.eval_strategy is {eval_strategy} but data.eval_split "
+                          "is not set (the paper evaluates on the validation split)")
+    facts = load_parallel_facts(data, f"{config['_source']} data")
+    eval_facts = (load_parallel_facts(eval_data_section(data), f"{config['_source']} data (eval)")
+                  if data.get("eval_split") else None)
+    return facts, eval_facts
+
+
 # ----------------------------------------------------------------------------------------------------- prompts
 def cloze_prompt(question: str) -> str:
     """PolyFact's evaluation prompt; the answer follows as ``" " + option``."""

@@ -26,9 +26,8 @@ from xlfact.training.config import RecipeError, section
 from xlfact.training.data import (
     PROMPT_STYLES,
     ParallelFacts,
-    eval_data_section,
     generation_prompt,
-    load_parallel_facts,
+    recipe_facts,
 )
 from xlfact.training.rewards import AllLanguagesReward
 
@@ -123,13 +122,9 @@ def build_trainer(config: dict[str, Any]):
     args = training_arguments(config)
     data = section(config, "data")
     evaluates = str(args.eval_strategy) not in ("no", "IntervalStrategy.NO")
-    if evaluates and not data.get("eval_split"):
-        raise RecipeError(f"{config['_source']}: training.eval_strategy is {args.eval_strategy} but data.eval_split "
-                          "is not set (the paper evaluates on the validation split)")
     model_io.check_local_paths(config)
-    facts = load_parallel_facts(data, f"{config['_source']} data")
-    eval_facts = load_parallel_facts(eval_data_section(data), f"{config['_source']} data (eval)") if evaluates \
-        else None
+    facts, eval_facts = recipe_facts(config, data, args.eval_strategy)
+    eval_facts = eval_facts if evaluates else None
     tokenizer = model_io.load_tokenizer(config["model"])
     tokenizer.padding_side = "left"
     style, max_prompt = reward_cfg.get("prompt_style", "authors"), data.get("max_prompt_length")

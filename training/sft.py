@@ -36,9 +36,8 @@ from xlfact.training.data import (
     OPTION_LETTERS,
     ParallelFacts,
     cloze_prompt,
-    eval_data_section,
-    load_parallel_facts,
     mcq_prompt,
+    recipe_facts,
 )
 
 log = logging.getLogger(__name__)
@@ -290,13 +289,9 @@ def build_trainer(config: dict[str, Any]):
     args = training_arguments(config)
     data_cfg = section(config, "data")
     evaluates = str(args.eval_strategy) not in ("no", "IntervalStrategy.NO")
-    if evaluates and not data_cfg.get("eval_split"):
-        raise RecipeError(f"{config['_source']}: training.eval_strategy is {args.eval_strategy} but data.eval_split "
-                          "is not set (the paper evaluates on the validation split)")
     model_io.check_local_paths(config)
-    facts = load_parallel_facts(data_cfg, f"{config['_source']} data")
-    eval_facts = (load_parallel_facts(eval_data_section(data_cfg), f"{config['_source']} data (eval)")
-                  if data_cfg.get("eval_split") else facts)
+    facts, eval_facts = recipe_facts(config, data_cfg, args.eval_strategy)
+    eval_facts = facts if eval_facts is None else eval_facts
     tokenizer = model_io.load_tokenizer(config["model"])
     letter_ids = letter_token_ids(tokenizer) if prompt_format == "mcq" else None
     dataset = build_dataset(facts, tokenizer, prompt_format, data_cfg.get("max_length"))
