@@ -2,13 +2,16 @@
 
 Small local models rarely write valid JSON from instructions alone (SmolLM2-135M-Instruct never did on our prompts).
 Endpoints have guided decoding for this (``response_format`` / vLLM's guided JSON); for ``--llm hf`` this module does
-the same for the flat schemas of :mod:`.schema`, in the spirit of outlines/guidance, on one KV cache per call:
+the same for the flat schemas of :mod:`.schema`, in the spirit of outlines/guidance, on one KV cache per call. The
+skeleton is encoded in one piece up to each value and a value is written with its leading space (``"name": value``
+as a model writes JSON; fed piece by piece, ``": "`` ends in a lone space token that makes every value improbable).
 
 * ``bool``, ``Literal`` and bounded ``int`` fields: the allowed value with the highest mean log-probability per token
   (sampled from those at the request's temperature with its seed: several judges of one model);
 * ``str`` fields: greedy tokens until a closing quote, a newline or ``max_string_tokens``;
 * ``list[str]`` fields with a required length (the 3 distractors): that many strings, each distinct from the answer
-  and the others (a repeat is generated again with its first token banned);
+  and the others (a repeat is generated again with its first token banned); for a cloze made here (below), the
+  distractors are first the model's own likeliest other fills of the blank (:meth:`SchemaFiller.blank_fills`);
 * nested models (the triple) recursively; ``Triple | None`` is ``null`` when the preceding ``factuality`` is false;
 * free-text side fields (``reason``, ``explanations``, ``associated_sentences``) keep their defaults;
 * the triple's ``subject`` and ``object`` when the input has the sentence: *copied spans* of it (the prompts' rule
