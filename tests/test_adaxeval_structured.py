@@ -108,3 +108,43 @@ def test_blank_fills_are_the_models_other_fills(filler):
         assert fill[0].isalnum() and "paris" not in fill.casefold() and len(filler._encode(fill)) <= 4
         assert all(fill.casefold() not in other.casefold() for other in fills[:i] + fills[i + 1:])
     assert filler.blank_fills("[BLANK] is the capital of France.", "Paris", 3, 4) == []  # nothing before the blank
+
+
+class Biased:
+    """The tiny model with fixed logit biases: makes the model's preference for a bracket or an ending certain."""
+
+    def __init__(self, inner, bias) -> None:
+        self.inner, self.bias = inner, bias
+
+    def __call__(self, **kwargs):
+        out = self.inner(**kwargs)
+        out.logits = out.logits + self.bias
+        return out
+
+
+def test_translated_cloze_holds_one_blank(filler):
+    import torch
+
+    vocab = filler.vocab
+    opening = [t for t in vocab.bracket_start_ids if vocab.token_bytes[t] == b"["]
+    assert opening and vocab.quote_ids
+
+    def run(bias_ids: list[tuple[list[int], float]], cloze: bool) -> str:
+        bias = torch.zeros(len(filler.tokenizer))
+        for ids, value in bias_ids:
+            bias[ids] = value
+        biased = SchemaFiller(Biased(filler.model, bias), filler.tokenizer, max_string_tokens=12)
+        biased.payload, biased.temperature, biased.lead = {}, 0.0, ""
+        with torch.no_grad():
+            biased._start(prompt(filler, "Translate the cloze."))
+            return biased.string(cloze=cloze)
+
+    # the model opens a bracket first: the blank is written there, and no other bracket follows
+    value = run([(opening, 50.0)], cloze=True)
+    assert value.startswith("[BLANK]") and value.count("[") == 1
+    # ... then wants to end: the string is the blank alone
+    assert run([(opening, 50.0), (vocab.quote_ids, 40.0)], cloze=True) == "[BLANK]"
+    # without the cloze rule the bracket is just a character: it repeats
+    assert run([(opening, 50.0)], cloze=False).count("[") > 1
+    # a model that never opens a bracket ends without a blank (left to the step-3 repair or a counted drop)
+    assert "[" not in run([(vocab.quote_ids, 40.0)], cloze=True)

@@ -23,7 +23,8 @@ as a model writes JSON; fed piece by piece, ``": "`` ends in a lone space token 
 * ``question`` without ``[`` tokens (a question is not a cloze: a copy of the cloze with ``[BLANK]`` is not generated);
 * the cloze (``fill_in_blank`` with the sentence in the input): a choice among the sentence with the triple's object
   or subject replaced by ``[BLANK]`` (the rule the prompt states), and ``answer`` is then the blanked phrase — without
-  such a candidate, a free string like any other.
+  such a candidate (a translation), a free string in which ``[BLANK]`` is written where the model's next token opens
+  a bracket, once (no other bracket).
 
 The result is JSON text that goes through the same pydantic validation as any other answer, so a bad value (an empty
 string, a cloze without ``[BLANK]``) is still a counted drop.
@@ -74,6 +75,7 @@ class Vocab:
     quote_ids: list[int]  # tokens whose text starts with a double quote: the end of a JSON string
     bracket_ids: list[int]  # tokens containing "["
     empty_start_ids: list[int]  # tokens that would end a string before it has content: quotes, blanks, newlines
+    bracket_start_ids: list[int]  # tokens that open a bracket: "[" or " [" first
 
 
 _VOCABS: dict[int, tuple[Any, Vocab]] = {}
@@ -90,7 +92,7 @@ def vocab_of(tokenizer: Any) -> Vocab:
     special = set(tokenizer.all_special_ids)
     by_bytes: dict[bytes, list[int]] = {}
     token_bytes: dict[int, bytes] = {}
-    quote, bracket, empty_start = [], [], []
+    quote, bracket, empty_start, bracket_start = [], [], [], []
     for tid, tok in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))):
         if tok is None or tid in special:
             continue
@@ -110,8 +112,10 @@ def vocab_of(tokenizer: Any) -> Vocab:
             bracket.append(tid)
         if raw.startswith(b'"') or not raw.strip() or raw.lstrip().startswith((b'"', b"\n")):
             empty_start.append(tid)
+        if raw.lstrip(b" ").startswith(b"["):
+            bracket_start.append(tid)
     vocab = Vocab(by_bytes, token_bytes, max(map(len, by_bytes)), quote, bracket,
-                  sorted(set(empty_start) | special))
+                  sorted(set(empty_start) | special), bracket_start)
     _VOCABS[id(tokenizer)] = (tokenizer, vocab)
     return vocab
 
@@ -209,21 +213,25 @@ class SchemaFiller:
         return best
 
     def string(self, avoid: set[str] | None = None, *, max_tokens: int | None = None,
-               never: list[int] | None = None) -> str:
+               never: list[int] | None = None, cloze: bool = False) -> str:
         """A greedy string; with ``avoid``, a value in it (or empty) is generated again with its first token banned
         (up to 3 times): the "distinct options" constraint. ``never``: tokens banned at every step."""
         banned: set[int] = set()
         value = ""
         lead = self._lead()
         for _ in range(4):
-            value, first = self._string(banned, max_tokens or self.max_string_tokens, never or [], lead)
+            value, first = self._string(banned, max_tokens or self.max_string_tokens, never or [], lead, cloze)
             if not avoid or (value and value.casefold() not in avoid) or first is None:
                 break
             banned.add(first)
         self.feed(lead + json.dumps(value, ensure_ascii=False))
         return value
 
-    def _string(self, banned: set[int], max_tokens: int, never: list[int], lead: str = "") -> tuple[str, int | None]:
+    def _string(self, banned: set[int], max_tokens: int, never: list[int], lead: str = "",
+                cloze: bool = False) -> tuple[str, int | None]:
+        """One greedy string. ``cloze``: ``[BLANK]`` is written where the model's best next token opens a bracket,
+        and no other bracket is written (a translated cloze). It may end without a blank: forcing one made SmolLM2
+        run on to the token limit instead of giving the sentence, which the step-3 repair can still blank."""
         self._flush()
         start = self.cache.get_seq_length()
         saved = self.logits
@@ -231,13 +239,26 @@ class SchemaFiller:
         self._flush()
         tokens: list[int] = []
         text = ""
+        inserted = False
         for step in range(max_tokens):
             logits = self.logits
             empty = not text.rstrip("\ufffd").strip()
-            if empty or never:  # a required string is not empty: it cannot end before its first character
+            if empty or never or cloze:  # a required string is not empty: it cannot end before its first character
                 logits = logits.clone()
                 first = [*self.vocab.empty_start_ids, *self.stop_ids] if empty else []
+                if cloze:
+                    first += self.vocab.bracket_ids
                 logits[first + list(banned if step == 0 else ()) + never] = -float("inf")
+            if cloze and not inserted and self.vocab.bracket_start_ids:
+                opening = self.logits[self.vocab.bracket_start_ids]
+                if float(opening.max()) >= float(logits.max()):
+                    best = self.vocab.bracket_start_ids[int(opening.argmax())]
+                    piece = self._encode((" " if self.vocab.token_bytes[best].startswith(b" ") else "") + BLANK)
+                    tokens += piece
+                    text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+                    self._forward(piece)
+                    inserted = True
+                    continue
             token = self._utf8_argmax(logits, tokens)
             if token is None or token in self.stop_ids:
                 break
@@ -366,6 +387,8 @@ class SchemaFiller:
                 chosen = json.loads(self.choose([json.dumps(c, ensure_ascii=False) for c in candidates]))
                 self.blanked = candidates[chosen]
                 return chosen
+            if name == "fill_in_blank":  # e.g. a translation: free text holding [BLANK] exactly once
+                return self.string(cloze=True)
             if name == "answer" and self.blanked is not None:
                 self.feed(self._lead() + json.dumps(self.blanked, ensure_ascii=False))
                 return self.blanked
