@@ -4,9 +4,9 @@
 scripted LLM -> ``xlfact train cpt`` of a tiny Llama on the corpus with ``training.save_every`` -> ``xlfact trace`` over
 the checkpoints with the generated task folder: accuracy rises for every split, source language and question language
 (the cross-lingual figure: facts from English documents asked in Japanese, and the reverse).
-(b) SmolLM2-135M-Instruct (the embedded model) as the real LLM on one document pair: all four steps run, the report
-accounts for every unit (kept or dropped, with reasons) and at least one fact is kept — low quality is expected, a
-crash or a silent loss is not.
+(b) SmolLM2-135M-Instruct (the embedded model) as the real LLM on one document pair: all four steps run (step 4 on
+every crafted fact) and the report accounts for every unit (kept or dropped, with reasons); an empty result exits 1
+with step 4's reasons — low quality is expected, a crash or a silent loss is not.
 """
 
 from __future__ import annotations
