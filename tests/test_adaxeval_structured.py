@@ -115,6 +115,7 @@ class Biased:
 
     def __init__(self, inner, bias) -> None:
         self.inner, self.bias = inner, bias
+        self.forward = inner.forward  # the signature the generator reads (which argument takes the cache)
 
     def __call__(self, **kwargs):
         out = self.inner(**kwargs)

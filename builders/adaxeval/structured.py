@@ -33,6 +33,7 @@ string, a cloze without ``[BLANK]``) is still a counted drop.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
 import types
@@ -145,6 +146,15 @@ class SchemaFiller:
         self.vocab = vocab_of(tokenizer)
 
     # ------------------------------------------------------------------------------------------ the cache
+    @functools.cached_property
+    def _cache_arg(self) -> str:
+        """The forward argument that takes the cache: ``cache`` from transformers 5.2x (``past_key_values`` is
+        deprecated there, to be removed in 5.40), ``past_key_values`` before."""
+        import inspect
+
+        params = inspect.signature(getattr(self.model, "forward", self.model)).parameters
+        return "cache" if "cache" in params else "past_key_values"
+
     def _start(self, prompt_ids: list[int]) -> None:
         from transformers import DynamicCache
 
@@ -159,8 +169,8 @@ class SchemaFiller:
         prompt token)."""
         if not ids:
             return None
-        out = self.model(input_ids=self.torch.tensor([ids]), past_key_values=self.cache, use_cache=True,
-                         logits_to_keep=0 if every_position else 1)
+        out = self.model(input_ids=self.torch.tensor([ids]), use_cache=True,
+                         logits_to_keep=0 if every_position else 1, **{self._cache_arg: self.cache})
         self.logits = out.logits[0, -1].float()
         return out.logits[0].float()
 
