@@ -61,6 +61,10 @@ class SharedPrefixHFLM(HFLM):
     def __init__(
         self, *args: Any, share_prefix: bool | str = True, row_tokens: int | str = 256, **kwargs: Any
     ) -> None:
+        if not str(row_tokens).isdigit() or int(row_tokens) < 1:  # before the model loads
+            from xlfact.errors import UsageError
+
+            raise UsageError(f"--model_args row_tokens={row_tokens!r}: expected a positive whole number of tokens")
         super().__init__(*args, **kwargs)
         self.share_prefix = str(share_prefix).lower() not in {"false", "0", "no"}
         self.row_tokens = int(row_tokens)

@@ -179,6 +179,15 @@ def test_share_prefix_false_is_the_stock_path(tiny_model_dir):
     assert lm.sharing_stats == {"shared": 0, "fallback": 1, "passes": 0}
 
 
+def test_row_tokens_must_be_a_positive_number(tiny_model_dir):
+    from xlfact.errors import UsageError
+    from xlfact.models.shared_prefix import SharedPrefixHFLM
+
+    for bad in ("0", "many", "-3"):
+        with pytest.raises(UsageError, match="row_tokens"):
+            SharedPrefixHFLM.create_from_arg_string(f"pretrained={tiny_model_dir},row_tokens={bad}", {"device": "cpu"})
+
+
 # --------------------------------------------------------------------------------------------- real model, real facts
 @pytest.mark.slow
 @pytest.mark.shared
