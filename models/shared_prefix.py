@@ -33,6 +33,7 @@ the verdicts are identical on the bundled PolyFact sample and the 100 real Engli
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from typing import Any
@@ -106,15 +107,14 @@ class SharedPrefixHFLM(HFLM):
                                                    use_cache=True))
             if not (isinstance(cache, DynamicCache) and all(type(layer) is DynamicLayer for layer in cache.layers)):
                 return False
-            packed = [a for unit in self._packed_pass([(ids[:3], [r[2] for r in requests[:2]]),
-                                                       (ids[:4], [requests[2][2]])]) for a in unit]
-            self.sharing_stats["passes"] -= 1  # the probe's pass is not a scoring pass
+            packed = dict(pair for units in self._passes(requests, [0, 1, 2])
+                          for pair in self._score_units(requests, units))
             stock = super()._loglikelihood_tokens(requests, disable_tqdm=True)
         except Exception as error:  # noqa: BLE001 - any failure means: do what stock hf does
             logger.warning("xlfact-hf: packing probe failed (%s)", error)
             return False
         tolerance = 1e-3 if self.model.dtype == torch.float32 else 5e-2
-        return all(abs(a - b) <= tolerance and ga == gb for (a, ga), (b, gb) in zip(packed, stock))
+        return all(abs(packed[i][0] - b) <= tolerance and packed[i][1] == gb for i, (b, gb) in enumerate(stock))
 
     def _shareable(self, request: Request) -> bool:
         _, context, continuation = request
@@ -178,14 +178,19 @@ class SharedPrefixHFLM(HFLM):
             desc="Running loglikelihood requests (shared contexts)",
         )
         for units in self._passes(requests, indices):
-            answers = self._packed_pass([(context, [requests[i][2] for i in members]) for context, members in units])
-            for (_, members), unit_answers in zip(units, answers):
-                for i, answer in zip(members, unit_answers):
-                    results[i] = answer
-                    if requests[i][0] is not None:
-                        self.cache_hook.add_partial("loglikelihood", requests[i][0], answer)
-                    pbar.update(1)
+            self.sharing_stats["passes"] += 1
+            for i, answer in self._score_units(requests, units):
+                results[i] = answer
+                if requests[i][0] is not None:
+                    self.cache_hook.add_partial("loglikelihood", requests[i][0], answer)
+                pbar.update(1)
         pbar.close()
+
+    def _score_units(self, requests: list[Request], units: list[Unit]) -> list[tuple[int, tuple[float, bool]]]:
+        """(request index, (log-likelihood, greedy)) for every request of one pass's units, scored in one packed row."""
+        answers = self._packed_pass([(context, [requests[i][2] for i in members]) for context, members in units])
+        return [(i, answer) for (_, members), unit_answers in zip(units, answers)
+                for i, answer in zip(members, unit_answers)]
 
     def _forward(self, **kwargs: Any):
         with (
@@ -198,7 +203,9 @@ class SharedPrefixHFLM(HFLM):
         ):
             return self.model(**kwargs)
 
+    @functools.cached_property
     def _takes_logits_to_keep(self) -> bool:
+        """Whether the model's forward takes ``logits_to_keep`` (read once, not on every pass)."""
         return "logits_to_keep" in inspect.signature(self.model.forward).parameters
 
     def _packed_pass(self, units: list[tuple[list[int], list[list[int]]]]) -> list[list[tuple[float, bool]]]:
@@ -210,7 +217,6 @@ class SharedPrefixHFLM(HFLM):
         only, so every needed position computes exactly what it computes in stock ``hf``'s ``context + cont[:-1]``
         row. The output projection runs at the needed positions only: each context's last position (it scores the
         first token of each continuation) and the continuation positions."""
-        self.sharing_stats["passes"] += 1
         width = sum(len(context) + sum(len(c) - 1 for c in conts) for context, conts in units)
         ids = torch.empty(width, dtype=torch.long)
         positions = torch.empty(width, dtype=torch.long)
@@ -241,7 +247,7 @@ class SharedPrefixHFLM(HFLM):
             layout.append((last, starts))
             offset = start
         kept = torch.tensor(keep, dtype=torch.long, device=self.device)
-        extra = {"logits_to_keep": kept} if self._takes_logits_to_keep() else {}
+        extra = {"logits_to_keep": kept} if self._takes_logits_to_keep else {}
         out = self._forward(
             input_ids=ids[None].to(self.device),
             attention_mask=mask.to(self.device),
