@@ -106,6 +106,11 @@ def eval_data_section(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "split": data["eval_split"], "max_facts": data.get("eval_max_facts"), "shuffle_seed": None}
 
 
+def evaluates_during_training(eval_strategy: Any) -> bool:
+    """Whether ``training.eval_strategy`` evaluates during training (a string or transformers' enum)."""
+    return str(eval_strategy) not in ("no", "IntervalStrategy.NO")
+
+
 def recipe_facts(config: dict[str, Any], data: dict[str, Any], eval_strategy: Any) -> tuple[ParallelFacts,
                                                                                        ParallelFacts | None]:
     """``(training facts, evaluation facts or None)`` of a recipe: the evaluation facts are the ``eval_split`` ones
@@ -113,7 +118,7 @@ def recipe_facts(config: dict[str, Any], data: dict[str, Any], eval_strategy: An
     validation split, never on the training facts)."""
     from xlfact.training.config import RecipeError
 
-    if str(eval_strategy) not in ("no", "IntervalStrategy.NO") and not data.get("eval_split"):
+    if evaluates_during_training(eval_strategy) and not data.get("eval_split"):
         raise RecipeError(f"{config['_source']}: training.eval_strategy is {eval_strategy} but data.eval_split "
                           "is not set (the paper evaluates on the validation split)")
     facts = load_parallel_facts(data, f"{config['_source']} data")

@@ -26,6 +26,7 @@ from xlfact.training.config import RecipeError, section
 from xlfact.training.data import (
     PROMPT_STYLES,
     ParallelFacts,
+    evaluates_during_training,
     generation_prompt,
     recipe_facts,
 )
@@ -121,7 +122,7 @@ def build_trainer(config: dict[str, Any]):
     reward_cfg = section(config, "reward")
     args = training_arguments(config)
     data = section(config, "data")
-    evaluates = str(args.eval_strategy) not in ("no", "IntervalStrategy.NO")
+    evaluates = evaluates_during_training(args.eval_strategy)
     model_io.check_local_paths(config)
     facts, eval_facts = recipe_facts(config, data, args.eval_strategy)
     eval_facts = eval_facts if evaluates else None

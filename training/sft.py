@@ -36,6 +36,7 @@ from xlfact.training.data import (
     OPTION_LETTERS,
     ParallelFacts,
     cloze_prompt,
+    evaluates_during_training,
     mcq_prompt,
     recipe_facts,
 )
@@ -288,7 +289,7 @@ def build_trainer(config: dict[str, Any]):
         raise RecipeError(f"consistency.kl_direction {direction!r}: expected one of {KL_DIRECTIONS}")
     args = training_arguments(config)
     data_cfg = section(config, "data")
-    evaluates = str(args.eval_strategy) not in ("no", "IntervalStrategy.NO")
+    evaluates = evaluates_during_training(args.eval_strategy)
     model_io.check_local_paths(config)
     facts, eval_facts = recipe_facts(config, data_cfg, args.eval_strategy)
     eval_facts = facts if eval_facts is None else eval_facts
