@@ -166,6 +166,19 @@ def plan_checkpoints(model_args: str, revisions: list[str], checkpoints: list[st
     return planned
 
 
+def check_local_configs(planned: list[Checkpoint]) -> None:
+    """Refuse, before anything is evaluated, a local checkpoint whose config contradicts its weights (tied config,
+    separately saved head): lm-eval's ``hf`` backend would re-tie it and trace another model than the one saved."""
+    from xlfact.models.tied_weights import config_contradiction
+
+    for checkpoint in planned:
+        folder = Path(checkpoint.source)
+        if (folder / "config.json").is_file():
+            problem = config_contradiction(folder)
+            if problem:
+                raise ValueError(problem)
+
+
 def _settings(checkpoint: Checkpoint, args: argparse.Namespace) -> dict[str, Any]:
     return {"source": checkpoint.source, "model": args.model, "model_args": checkpoint.model_args,
             "tasks": args.tasks, "limit": args.limit, "num_fewshot": args.num_fewshot,
@@ -419,6 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give --revisions or --checkpoints")
     try:
         planned = plan_checkpoints(args.model_args, revisions, args.checkpoints)
+        check_local_configs(planned)
         results = evaluate_checkpoints(args, planned)
         summary = summarize(results, Path(args.output_path), n_resamples=args.bootstrap, seed=args.seed)
     except (RunError, FileNotFoundError, ValueError) as err:
