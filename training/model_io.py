@@ -156,12 +156,14 @@ def prepare_for_training(model, args) -> None:
 
     No key/value cache in training (``use_cache`` would keep every layer's keys and values), and, with checkpointing,
     inputs that require grad: with frozen embeddings (LoRA) a reentrant checkpoint would otherwise see no input that
-    needs a gradient. SFT passes ``gradient_checkpointing_kwargs={"use_reentrant": True}``: with non-reentrant
+    needs a gradient. SFT passes ``activation_checkpointing_kwargs={"use_reentrant": True}``: with non-reentrant
     checkpointing the batch-10 SmolLM2 forward kept every layer's activations (10.7 GB against 2.7 GB reentrant)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if getattr(base, "config", None) is not None:
         base.config.use_cache = False
-    if getattr(args, "gradient_checkpointing", False) and hasattr(base, "enable_input_require_grads"):
+    from xlfact.training.arguments import checkpointing
+
+    if checkpointing(args) and hasattr(base, "enable_input_require_grads"):
         base.enable_input_require_grads()
 
 
