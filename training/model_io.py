@@ -146,9 +146,14 @@ def apply_lora(model, lora: dict[str, Any] | None):
     config = lora_config(lora)
     if config is None:
         return model
+    import warnings
+
     from peft import get_peft_model
 
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():
+        # PEFT 0.21 reads model.is_gradient_checkpointing, which transformers 5.25 deprecates (is_activation_...)
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        return get_peft_model(model, config)
 
 
 def prepare_for_training(model, args) -> None:
