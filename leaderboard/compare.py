@@ -29,6 +29,7 @@ from xlfact.files.atomic import write_json_atomic, write_text_atomic
 from xlfact.leaderboard.formatting import markdown_table, number
 from xlfact.leaderboard.runs import Run, RunError, load_run
 from xlfact.leaderboard.stats import holm, mcnemar_exact, paired_bootstrap, paired_difference_ci
+from xlfact.tasks import registry
 
 CONSISTENCY_METRICS = ("total_consistency", "en_co_mean", "rankc", "rankc_en", "answer_agreement")
 
@@ -273,8 +274,8 @@ def render_markdown(result: dict[str, Any], *, baseline: str = "", candidate: st
 
 def compare_runs(baseline: str | Path, candidate: str | Path, **kwargs: Any) -> dict[str, Any]:
     metric = kwargs.pop("metric", None)
-    run_a = load_run(baseline, run=kwargs.pop("baseline_run", None))
-    run_b = load_run(candidate, run=kwargs.pop("candidate_run", None))
+    run_a = load_run(baseline, run=kwargs.pop("baseline_run", None), adapters=registry.record_adapters())
+    run_b = load_run(candidate, run=kwargs.pop("candidate_run", None), adapters=registry.record_adapters())
     pairing = pair_runs(run_a, run_b, metric=metric)
     pairing.notes += [f"baseline skipped {note}" for note in run_a.skipped]
     pairing.notes += [f"candidate skipped {note}" for note in run_b.skipped]

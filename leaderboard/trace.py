@@ -27,6 +27,7 @@ from typing import Any
 
 from xlfact.files.atomic import write_csv_atomic, write_json_atomic
 from xlfact.leaderboard.runs import Run, RunError, load_run
+from xlfact.tasks import registry
 
 MARKER = "trace_checkpoint.json"
 TIDY_HEADER = ["checkpoint", "step", "benchmark", "task", "language", "metric", "value", "ci_low", "ci_high", "n"]
@@ -186,7 +187,7 @@ def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
             f"{marker}: this checkpoint was traced with other settings ({saved.get('settings')}); use another "
             "--output_path or delete the folder"
         )
-    return load_run(folder)
+    return load_run(folder, adapters=registry.record_adapters())
 
 
 def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint]) -> list[tuple[Checkpoint, Run]]:
@@ -231,8 +232,6 @@ def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint]) ->
 # -------------------------------------------------------------------------------------------------- the table
 def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -> tuple[list[list[Any]], dict]:
     """Tidy rows of one checkpoint, and its per-(benchmark, fact, language) correctness for "first learned"."""
-    from xlfact.evaluators.report import benchmark_report
-
     rows: list[list[Any]] = []
     correct: dict[tuple[str, str, str], bool] = {}
     head = [checkpoint.label, checkpoint.step]
@@ -250,7 +249,7 @@ def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -
                     rows.append([*head, benchmark, task, "-", name if filt == "none" else key, value, *ci, n])
             continue
         task_of = {str(r["lang"]): task for task in tasks for r in run.records(task)[:1]}
-        rep = benchmark_report(benchmark, records, [], n_resamples=n_resamples, seed=seed)
+        rep = registry.benchmark_report(benchmark, records, [], n_resamples=n_resamples, seed=seed)
         for lang, entry in rep["per_language"].items():
             for metric in ("accuracy", "en_co"):
                 if metric in entry and not (metric == "en_co" and lang == "en"):

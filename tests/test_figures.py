@@ -8,11 +8,11 @@ import random
 
 import pytest
 
-from xlfact.evaluators.report import benchmark_report
 from xlfact.leaderboard import figures as F
 from xlfact.leaderboard.palette import language_color
 from xlfact.leaderboard.report_figures import report_figures
 from xlfact.leaderboard.stats import paired_difference_ci
+from xlfact.tasks.registry import benchmark_report
 
 pytest.importorskip("matplotlib")
 POLYFACT = ["en", "de", "ru", "zh", "bn"]

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
+from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
 
-PAPER_LANGS = ("en", "de", "id", "pt", "ar", "bn", "sw", "es", "ru", "fr", "ja", "zh")
+PAPER_LANGS = POLYFACT_LANGUAGES  # the PolyFact paper's 12 languages, from its spec
 
 
 def _fingerprint(*parts: Any) -> str:
