@@ -36,8 +36,8 @@ from pydantic import ValidationError
 
 from xlfact.builders.adaxeval.corpus import BuildError
 from xlfact.builders.adaxeval.schema import BLANK, Item
-from xlfact.files.atomic import write_text_atomic
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.atomic import write_text_atomic
+from xlfact.core.jsonl import read_jsonl
 
 PER_ITEM = ("acc", "acc_sum", "acc_norm", "acc_bytes")
 CROSS = ("total_consistency", "mean_languages_correct", "en_co", "rankc", "rankc_en", "answer_agreement")

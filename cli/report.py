@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.atomic import write_json_atomic
 from xlfact.evaluators.consistency import ENGLISH
-from xlfact.files.atomic import write_json_atomic
 from xlfact.leaderboard.formatting import interval, markdown_table, number
 from xlfact.tasks import registry
 

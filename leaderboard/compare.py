@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from xlfact.core.atomic import write_json_atomic, write_text_atomic
 from xlfact.errors import EXIT_BAD_INPUT, EXIT_REGRESSION, UsageError, XlfactError, one_line
 from xlfact.evaluators.consistency import ENGLISH, ItemTable, correctness, item_table, metrics_from_table
-from xlfact.files.atomic import write_json_atomic, write_text_atomic
 from xlfact.leaderboard.formatting import markdown_table, number
 from xlfact.leaderboard.runs import Run, RunError, load_run
 from xlfact.leaderboard.stats import holm, mcnemar_exact, paired_bootstrap, paired_difference_ci

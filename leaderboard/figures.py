@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_bytes_atomic
+from xlfact.core.atomic import write_bytes_atomic
 from xlfact.leaderboard.palette import language_color, language_marker, legend_outside
 
 NAN = math.nan

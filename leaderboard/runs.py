@@ -30,9 +30,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.jsonl import read_jsonl, text_line_of
 from xlfact.errors import RunError
 from xlfact.evaluators.records import RECORD_KEY, RecordAdapter, record_of
-from xlfact.files.jsonl import read_jsonl, text_line_of
 
 DATE_ID = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
 RESULTS_RE = re.compile(rf"^results_(?P<date>{DATE_ID})\.json$")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_csv_atomic, write_json_atomic, write_text_atomic
+from xlfact.core.atomic import write_csv_atomic, write_json_atomic, write_text_atomic
 from xlfact.leaderboard.formatting import count, interval, markdown_cell, number, sort_value
 from xlfact.leaderboard.runs import Run
 from xlfact.leaderboard.table import CONSISTENCY_LABELS

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_bytes_atomic
+from xlfact.core.atomic import write_bytes_atomic
 from xlfact.leaderboard import figures as F
 from xlfact.tasks import registry
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_csv_atomic, write_json_atomic
+from xlfact.core.atomic import write_csv_atomic, write_json_atomic
 from xlfact.leaderboard.runs import Run, RunError, load_run
 from xlfact.tasks import registry
 

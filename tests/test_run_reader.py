@@ -275,7 +275,7 @@ def test_compare_writes_only_where_asked(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_written_files_honour_the_umask(tmp_path, umask, mode):
     """Before: every file the suite wrote was 0600, so a built site could not be served by another user."""
-    from xlfact.files.atomic import write_json_atomic, write_text_atomic
+    from xlfact.core.atomic import write_json_atomic, write_text_atomic
 
     old = os.umask(umask)
     try:

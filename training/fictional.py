@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl
 from xlfact.tasks.clika.prompts import FICTIONAL_TEMPLATES, render_fictional_prompt
 from xlfact.tasks.clika.spec import CLIKA_DIR_ENV, LANGUAGE_NAMES
 from xlfact.training import arguments, checkpoints, model_io

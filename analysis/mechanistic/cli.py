@@ -303,8 +303,8 @@ COMMANDS = {"logit-lens": cmd_lens, "lape": cmd_lape, "lahis": cmd_lahis, "failu
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from xlfact.core.atomic import write_json_atomic
     from xlfact.errors import XlfactError
-    from xlfact.files.atomic import write_json_atomic
     from xlfact.tasks.klar.data import KlarDataError
 
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_bytes_atomic
+from xlfact.core.atomic import write_bytes_atomic
 from xlfact.leaderboard.palette import language_color, language_marker, legend_outside
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Droid Sans Fallback"]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
-from xlfact.files.atomic import write_json_atomic
+from xlfact.core.atomic import write_json_atomic
 
 
 def frequency_main(argv: list[str]) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl
 
 TRACE_BENCHMARK = "klar_trace"
 ROW_FIELDS = ("checkpoint", "lang", "relation", "index", "correct")

@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.jsonl import read_jsonl as read_jsonl_file
 from xlfact.errors import DataError
-from xlfact.files.jsonl import read_jsonl as read_jsonl_file
 from xlfact.tasks.clika.prompts import COPA_QUESTIONS
 from xlfact.tasks.clika.spec import CLIKA_DIR_ENV, LANGUAGES, N_OPTIONS, OPTION_LETTERS, SOURCE_URL, TASKS
 
