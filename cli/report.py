@@ -1,6 +1,6 @@
 """``xlfact report``: per-language and cross-lingual metrics recomputed from lm-eval's ``--log_samples`` files.
 
-Reads runs through the one reader (:mod:`xlfact.leaderboard.runs`), scores each benchmark with
+Reads runs through the one reader (:mod:`xlfact.core.runs`), scores each benchmark with
 :func:`xlfact.tasks.registry.benchmark_report` (pure scoring with each benchmark's spec), prints Markdown tables
 and writes JSON. The scoring lives in ``evaluators/``; reading folders, rendering and the command line live here.
 """
@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.atomic import write_json_atomic
+from xlfact.core.formatting import interval, markdown_table, number
 from xlfact.evaluators.consistency import ENGLISH
-from xlfact.leaderboard.formatting import interval, markdown_table, number
 from xlfact.tasks import registry
 
 
 def build_report(
     path: str | Path, *, n_resamples: int = 1000, seed: int = 0, focus: str = "zh", run: str | None = None
 ) -> dict[str, Any]:
-    """The report of every output folder under ``path`` (read by :mod:`xlfact.leaderboard.runs`, the one reader;
+    """The report of every output folder under ``path`` (read by :mod:`xlfact.core.runs`, the one reader;
     ``run`` names the run by date id in a folder that holds several)."""
-    from xlfact.leaderboard.runs import RunError, load_runs
+    from xlfact.core.runs import RunError, load_runs
 
     runs = load_runs([path], run=run, adapters=registry.record_adapters())
     folders = []

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from xlfact.core.runs import load_runs
 from xlfact.errors import EXIT_BAD_INPUT, XlfactError, one_line
-from xlfact.leaderboard.runs import load_runs
 from xlfact.tasks import registry
 
 

@@ -1,7 +1,7 @@
 """``xlfact report``'s pictures, written as PNG and SVG beside its tables (``xlfact_report.json``).
 
 Drawn from the report's own JSON (:func:`xlfact.evaluators.report.build_report`), with the same figure code as the
-leaderboard (:mod:`xlfact.leaderboard.figures`) and the same colour per language:
+leaderboard (:mod:`xlfact.core.figures`) and the same colour per language:
 
 - ``heatmap_<bench>``: output folders (rows) x languages, accuracy;
 - ``languages_<bench>_<run>``: language x language RankC (above the diagonal) and answer agreement (below);
@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xlfact.leaderboard import figures as F
+from xlfact.core import figures as F
 from xlfact.tasks import registry
 
 

@@ -1,5 +1,5 @@
 """The leaderboard's pictures, from the table :func:`xlfact.leaderboard.table.build_table` made: written as SVG files
-under ``figures/`` and embedded in the pages as the same SVG (``data:`` image, see :mod:`xlfact.leaderboard.figures`).
+under ``figures/`` and embedded in the pages as the same SVG (``data:`` image, see :mod:`xlfact.core.figures`).
 
 Keys (what the templates look up): ``heatmap/<bench>`` (models x languages), ``scatter/<bench>`` (accuracy vs total
 consistency across models), ``seen/<bench>`` (KLAR-CLC seen vs held-out), ``radar/<bench>`` (CLiKA factual RA per
@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from xlfact.core import figures as F
 from xlfact.core.atomic import write_bytes_atomic
-from xlfact.leaderboard import figures as F
 from xlfact.tasks import registry
 
 

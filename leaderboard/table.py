@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
-from xlfact.leaderboard.runs import Run, TaskSettings
+from xlfact.core.runs import Run, TaskSettings
 from xlfact.tasks import registry
 
 PRIMARY_METRICS = ("acc", "exact_match", "acc_norm", "f1", "bleu")

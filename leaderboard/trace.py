@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic
-from xlfact.leaderboard.runs import Run, RunError, load_run
+from xlfact.core.runs import Run, RunError, load_run
 from xlfact.tasks import registry
 
 MARKER = "trace_checkpoint.json"
@@ -303,7 +303,7 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from xlfact.leaderboard.palette import legend_outside, line_style
+    from xlfact.core.palette import legend_outside, line_style
 
     written = []
     col = {name: i for i, name in enumerate(TIDY_HEADER)}

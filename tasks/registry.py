@@ -59,7 +59,7 @@ def by_name(name: str) -> Benchmark:
 
 def record_adapters() -> tuple[RecordAdapter, ...]:
     """The per-sample record adapters of the benchmarks whose tasks log no record (lm-eval built-ins); the run
-    reader (:func:`xlfact.leaderboard.runs.load_runs`) takes them."""
+    reader (:func:`xlfact.core.runs.load_runs`) takes them."""
     return tuple(b.record_adapter for b in BENCHMARKS if b.record_adapter is not None)
 
 

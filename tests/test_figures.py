@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from xlfact.leaderboard import figures as F
-from xlfact.leaderboard.palette import language_color
+from xlfact.core import figures as F
+from xlfact.core.palette import language_color
+from xlfact.core.stats import paired_difference_ci
 from xlfact.leaderboard.report_figures import report_figures
-from xlfact.leaderboard.stats import paired_difference_ci
 from xlfact.tasks.registry import benchmark_report
 
 pytest.importorskip("matplotlib")

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from xlfact.core.records import record_of
 from xlfact.evaluators.global_mmlu import GlobalMMLUSampleError, parse_task, sample_record
-from xlfact.evaluators.records import record_of
 from xlfact.tasks.global_mmlu import generate_configs
 from xlfact.tasks.global_mmlu.builtin import (
     BuiltinTaskMissing,

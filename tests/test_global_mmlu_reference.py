@@ -52,8 +52,8 @@ def test_report_matches_authors_own_pairwise_aggregates(reference_report, shared
     """Beyond the README: each language pair's RankC and agreement equal the authors' stored pairwise values."""
     source = shared("reference-outputs", "gmmlu_lite", "OLMo-2-1124-7B_gmmlu_lite_consistency.json")
     authors = json.loads(source.read_text(encoding="utf-8"))
+    from xlfact.core.runs import load_run
     from xlfact.evaluators.consistency import cross_lingual_metrics
-    from xlfact.leaderboard.runs import load_run
 
     run = load_run(reference_report["source"])
     scores: dict = {}

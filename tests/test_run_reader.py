@@ -1,4 +1,4 @@
-"""The one reader of lm-eval output folders (xlfact.leaderboard.runs) and the commands on it: report, leaderboard
+"""The one reader of lm-eval output folders (xlfact.core.runs) and the commands on it: report, leaderboard
 build and compare read the same files, refuse the same bad folders with one line (exit 2), and give the same
 per-language numbers.
 
@@ -17,9 +17,9 @@ import pytest
 
 from xlfact.cli import main as xlfact
 from xlfact.cli.report import build_report
-from xlfact.evaluators.records import RECORD_KEY
+from xlfact.core.records import RECORD_KEY
+from xlfact.core.runs import RunError, load_run, load_runs
 from xlfact.leaderboard.compare import compare_runs
-from xlfact.leaderboard.runs import RunError, load_run, load_runs
 from xlfact.leaderboard.table import build_table
 
 LANGS = ("en", "de", "ru")

@@ -67,7 +67,7 @@ def read_rows(path: Path) -> list[CheckpointRecords]:
 
 def read_trace_folder(folder: Path) -> list[CheckpointRecords]:
     """Records of the ``klar_trace`` tasks from every checkpoint of an ``xlfact trace`` output folder."""
-    from xlfact.leaderboard.runs import load_run
+    from xlfact.core.runs import load_run
 
     summary_path = folder / "trace.json"
     try:

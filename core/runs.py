@@ -13,7 +13,7 @@ The rules, because a figure computed from the wrong files is worse than none:
   refused unless the user names one (``--run DATE_ID`` or the path of one results file); a run's samples are exactly
   the files with its ``date_id``; every other file is skipped and listed in :attr:`Run.skipped` with the reason;
 * every samples file is checked against the results file: row count against ``n-samples`` and lm-eval's task hash;
-* a task's samples either all carry the cross-lingual record (:mod:`xlfact.evaluators.records`) or none do; a line
+* a task's samples either all carry the cross-lingual record (:mod:`xlfact.core.records`) or none do; a line
   without it among lines with it (a foreign line) is an error naming the file and line, never a silent stop;
 * every failure is a :class:`RunError` (an :class:`xlfact.errors.XlfactError`) naming the file and what was expected.
 """
@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.jsonl import read_jsonl, text_line_of
+from xlfact.core.records import RECORD_KEY, RecordAdapter, record_of
 from xlfact.errors import RunError
-from xlfact.evaluators.records import RECORD_KEY, RecordAdapter, record_of
 
 DATE_ID = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
 RESULTS_RE = re.compile(rf"^results_(?P<date>{DATE_ID})\.json$")

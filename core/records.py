@@ -3,7 +3,7 @@
 Every xlfact task's ``process_results`` returns, under :data:`RECORD_KEY`, a record ``{benchmark, item, lang,
 correct, scores?, gold?, pred?, ...}`` of one (item, language) result (:func:`xlfact.tasks.crosslingual.make_record`
 writes it); lm-eval logs it with ``--log_samples``, and the report, the leaderboard, the release gate and the trace
-read it back (:mod:`xlfact.leaderboard.runs`). Writer and readers check it with :func:`validate_record`, so a record
+read it back (:mod:`xlfact.core.runs`). Writer and readers check it with :func:`validate_record`, so a record
 the readers would refuse is never written.
 
 lm-eval's own built-in tasks log no such record; an *adapter* (a benchmark's ``record_adapter`` hook, listed by
