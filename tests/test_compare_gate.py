@@ -10,7 +10,7 @@ from scipy.stats import binom
 
 from xlfact.core.stats import holm, mcnemar_exact, paired_bootstrap
 from xlfact.evaluators.consistency import item_table
-from xlfact.leaderboard.compare import PairedBenchmark, PairedTask, Pairing, gate, render_markdown
+from xlfact.gate.compare import PairedBenchmark, PairedTask, Pairing, gate, render_markdown
 
 LANGS = ("en", "de", "ru")
 

@@ -19,7 +19,7 @@ from xlfact.cli import main as xlfact
 from xlfact.cli.report import build_report
 from xlfact.core.records import RECORD_KEY
 from xlfact.core.runs import RunError, load_run, load_runs
-from xlfact.leaderboard.compare import compare_runs
+from xlfact.gate.compare import compare_runs
 from xlfact.leaderboard.table import build_table
 
 LANGS = ("en", "de", "ru")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from xlfact.analysis.tracing.trace import first_learned, plan_checkpoints
 from xlfact.cli import main as xlfact
-from xlfact.leaderboard.trace import first_learned, plan_checkpoints
 from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow

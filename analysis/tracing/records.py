@@ -36,7 +36,7 @@ class CheckpointRecords:
 
 
 def _order(checkpoints: dict[str, CheckpointRecords]) -> list[CheckpointRecords]:
-    from xlfact.leaderboard.trace import step_of
+    from xlfact.analysis.tracing.trace import step_of
 
     items = list(checkpoints.values())
     for c in items:
