@@ -8,7 +8,6 @@ import re
 import pytest
 
 from xlfact.core.records import record_of
-from xlfact.evaluators.global_mmlu import GlobalMMLUSampleError, parse_task, sample_record
 from xlfact.tasks.global_mmlu import generate_configs
 from xlfact.tasks.global_mmlu.builtin import (
     BuiltinTaskMissing,
@@ -23,6 +22,7 @@ from xlfact.tasks.global_mmlu.data import (
     GlobalMMLUDataError,
     load_global_mmlu,
 )
+from xlfact.tasks.global_mmlu.samples import GlobalMMLUSampleError, parse_task, sample_record
 from xlfact.tasks.registry import record_adapters
 
 

@@ -194,7 +194,7 @@ def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint]) ->
     """Evaluate every checkpoint not finished yet; returns all checkpoints with their runs, in order."""
     from tqdm.auto import tqdm
 
-    from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager, needs_builtin_tasks
+    from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager, needs_builtin_tasks
 
     root = Path(args.output_path) / "checkpoints"
     needs_defaults: bool | None = None  # decided on the first checkpoint evaluated

@@ -1,14 +1,14 @@
 """Global-MMLU (lm-eval's built-in tasks, grouped over PolyFact's languages) as a :class:`Benchmark`: its built-in
-samples become records through :func:`xlfact.evaluators.global_mmlu.sample_record`."""
+samples become records through :func:`xlfact.tasks.global_mmlu.samples.sample_record`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from xlfact.evaluators.global_mmlu import sample_record
 from xlfact.tasks.benchmark import Benchmark
 from xlfact.tasks.global_mmlu.data import DIR_ENVS, DIR_KEYS, VARIANTS
+from xlfact.tasks.global_mmlu.samples import sample_record
 from xlfact.tasks.polyfact import spec as polyfact
 
 
