@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         args.limit = int(args.limit)
     if args.batch_size.isdigit():
         args.batch_size = int(args.batch_size)
-    from xlfact.cli import parse_metadata
+    from xlfact.core.metadata import parse_metadata
 
     args.metadata = parse_metadata(args.metadata) or None
     revisions = [r for r in args.revisions.split(",") if r]
