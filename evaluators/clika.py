@@ -15,7 +15,7 @@ Alignment, But Only Shallowly") measures cross-lingual knowledge alignment at th
 Everything is a pure function of per-item correctness, so the tasks (through lm-eval), ``xlfact report`` (from the
 logged samples) and the reproduction of the paper's tables from the authors' published generations all run the same
 code. Units: accuracy, RA and en-CO are fractions in [0, 1] here; the paper prints accuracy and RA in percent
-(``50.36``) and en-CO as a fraction (``.8327``), which is how :func:`xlfact.tasks.clika.report.report_section` prints them.
+(``50.36``) and en-CO as a fraction (``.8327``), which is how :mod:`xlfact.tasks.clika.report` prints them.
 """
 
 from __future__ import annotations
