@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xlfact.core.stats import resample_items
+
 Scores = Mapping[str, Mapping[str, Sequence[float]]]  # item_id -> lang -> score per option slot
 Gold = Mapping[str, Mapping[str, int]]  # item_id -> lang -> gold slot
 Correct = Mapping[str, Mapping[str, bool]]  # item_id -> lang -> correct?
@@ -241,13 +243,10 @@ def bootstrap_intervals(
     are too narrow.
     """
     n = len(table.items)
-    point = flat_figures(metrics_from_table(table))
     if n < 2:
-        return {name: (math.nan, math.nan) for name in point}
-    rng = np.random.default_rng(seed)
-    draws: dict[str, list[float]] = {name: [] for name in point}
-    for _ in range(n_resamples):
-        idx = rng.integers(0, n, size=n)
+        return {name: (math.nan, math.nan) for name in flat_figures(metrics_from_table(table))}
+
+    def figures_of(idx: np.ndarray) -> dict[str, float]:
         sample = ItemTable(
             table.items,
             table.langs,
@@ -256,13 +255,12 @@ def bootstrap_intervals(
             None if table.rankc is None else table.rankc[idx],
             None if table.agree is None else table.agree[idx],
         )
-        figures = flat_figures(metrics_from_table(sample))
-        for name in draws:
-            draws[name].append(figures.get(name, math.nan))
+        return flat_figures(metrics_from_table(sample))
+
+    _, draws = resample_items(figures_of, n, n_resamples=n_resamples, seed=seed)
     alpha = (1.0 - confidence_level) / 2.0
     out: dict[str, tuple[float, float]] = {}
-    for name, values in draws.items():
-        arr = np.asarray(values, dtype=float)
+    for name, arr in draws.items():
         arr = arr[~np.isnan(arr)]
         if len(arr) == 0:
             out[name] = (math.nan, math.nan)
