@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic
+from xlfact.core.figures import pyplot, save_png
+from xlfact.core.palette import legend_outside, line_style
 from xlfact.core.runs import Run, RunError, load_run
 from xlfact.tasks import registry
 
@@ -298,13 +300,7 @@ def first_learned(labels: list[str], correct_by_checkpoint: list[dict]) -> list[
 
 def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
     """Per benchmark: per-language accuracy, and en-CO per language with total consistency, over training."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from xlfact.core.palette import legend_outside, line_style
-
+    plt = pyplot()
     written = []
     col = {name: i for i, name in enumerate(TIDY_HEADER)}
     for benchmark in sorted({r[col["benchmark"]] for r in rows}):
@@ -336,11 +332,7 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
             ax.set_ylim(-0.02, 1.02)
             legend_outside(ax, fontsize=7)
         path = out_dir / f"trace_{re.sub(r'[^A-Za-z0-9_-]+', '_', benchmark)}.png"
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        tmp.replace(path)
-        written.append(path)
+        written.append(save_png(fig, path, dpi=100))
     return written
 
 
