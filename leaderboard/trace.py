@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlfact.cli.values import arg_count
 from xlfact.files.atomic import write_csv_atomic, write_json_atomic
 from xlfact.leaderboard.runs import Run, RunError, load_run
 
@@ -403,8 +404,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--include_path", nargs="*", default=[], help="extra lm-eval task folders")
     parser.add_argument("--metadata", default=None, help="task metadata as in lm-eval: key=value,key=value or a JSON "
                         "object, e.g. data_dir=/data/polyfact")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
+    parser.add_argument("--bootstrap", type=arg_count, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into --output_path even when it is a non-empty folder xlfact did not make")
     args = parser.parse_args(argv)
     args.tasks = [t for t in args.tasks.split(",") if t]
     if args.limit is not None and args.limit.is_integer():
@@ -418,6 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     if not revisions and not args.checkpoints:
         parser.error("give --revisions or --checkpoints")
     try:
+        from xlfact.files.output_dir import prepare_output_dir
+
+        prepare_output_dir(args.output_path, command="trace", inputs=[*args.checkpoints, *args.include_path],
+                           overwrite=args.overwrite)
         planned = plan_checkpoints(args.model_args, revisions, args.checkpoints)
         results = evaluate_checkpoints(args, planned)
         summary = summarize(results, Path(args.output_path), n_resamples=args.bootstrap, seed=args.seed)

@@ -62,12 +62,15 @@ class SharedPrefixHFLM(HFLM):
     def __init__(
         self, *args: Any, share_prefix: bool | str = True, row_tokens: int | str = 256, **kwargs: Any
     ) -> None:
+        from xlfact.cli.values import check
+
         if not str(row_tokens).isdigit() or int(row_tokens) < 1:  # before the model loads
             from xlfact.errors import UsageError
 
             raise UsageError(f"--model_args row_tokens={row_tokens!r}: expected a positive whole number of tokens")
+        share_prefix = check(share_prefix, "bool", "--model_args share_prefix")  # 'maybe' is not true
         super().__init__(*args, **kwargs)
-        self.share_prefix = str(share_prefix).lower() not in {"false", "0", "no"}
+        self.share_prefix = share_prefix
         self.row_tokens = int(row_tokens)
         self._sharing_checked: bool | None = None
         self.sharing_stats = {"shared": 0, "fallback": 0, "passes": 0}
