@@ -31,6 +31,36 @@ def make_client(args: argparse.Namespace, model: str) -> LLMClient:
     return HFClient(model, device=args.device, structured=not args.hf_free_text)
 
 
+CACHE_RECORD = "xlfact_provenance.json"
+
+
+def check_cache_models(cache: Path, models: dict[str, str]) -> None:
+    """The answer cache keys answers by model name; a local model folder (or answer key file) of the same name that
+    changed since its answers were cached would reuse stale answers. The cache records each local model's files
+    (size and time; content for an answer key) and a changed one is refused, naming it (one line, exit 2)."""
+    from xlfact.files import provenance
+
+    saved = provenance.read(cache / CACHE_RECORD) or {}
+    recorded = saved.get("models", {}) if isinstance(saved.get("models"), dict) else {}
+    for name, identity in models.items():
+        if name in recorded and recorded[name] != identity:
+            raise UsageError(f"--cache {cache}: holds answers of another {name} (its files changed since: recorded "
+                             f"{recorded[name]}, now {identity}); use another --cache, or delete that cache")
+    provenance.record(cache / CACHE_RECORD, {"models": {**recorded, **models}})
+
+
+def model_identity(args: argparse.Namespace, model: str) -> str:
+    """What a model name stands for now: its local files' identity, or the endpoint and name."""
+    from xlfact.files.provenance import content_identity, stat_identity
+
+    path = Path(model)
+    if args.llm == "answer_key":
+        return content_identity(path) if path.exists() else model
+    if args.llm == "hf" and path.exists():
+        return stat_identity(path)
+    return f"{args.llm}:{args.base_url or ''}:{model}"
+
+
 def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: list[LLMClient], settings: Settings,
                    progress: bool = True, tokenizer: Any = None) -> dict[str, Any]:
     """Run the four steps, write items.jsonl, drops.jsonl, build_report.json and the lm-eval task folder ``task/``.
@@ -133,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         docs = read_corpus(args.corpus)[: args.max_docs]
         tokenizer = load_tokenizer(args.tokenizer) if args.tokenizer else None  # before any LLM call: fail early
         cache = Path(args.cache or Path(args.out) / "cache")
-        client = CachedClient(make_client(args, args.model), cache)
         names = [m for m in args.judge_models.split(",") if m]
+        check_cache_models(cache, {m: model_identity(args, m) for m in [args.model, *names]})
+        client = CachedClient(make_client(args, args.model), cache)
         judges = [CachedClient(make_client(args, m), cache) for m in names] if names else [client] * args.judges
         temp = args.judge_temperature
         if temp is None:

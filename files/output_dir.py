@@ -24,7 +24,8 @@ from xlfact.errors import UsageError
 MARKER = ".xlfact-output.json"
 
 
-def _overlap(out: Path, inputs: Iterable[str | Path | None], flag: str, shown: str | Path) -> None:
+def check_not_input(out: Path, inputs: Iterable[str | Path | None], flag: str, shown: str | Path) -> None:
+    """Refuse (UsageError) an output ``out`` (resolved) that is an input, holds one, or is inside an input folder."""
     for given in inputs:
         if given is None or str(given) == "":
             continue
@@ -49,7 +50,7 @@ def prepare_output_dir(path: str | Path, *, command: str, inputs: Iterable[str |
     Returns the folder. ``overwrite`` lets a command write into (or replace) a non-empty folder it did not make; the
     command decides whether writing into it means replacing it."""
     out = Path(path).resolve()
-    _overlap(out, inputs, flag, path)
+    check_not_input(out, inputs, flag, path)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{flag} {path}: is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not made_by_xlfact(out) and not overwrite:
@@ -72,7 +73,7 @@ def check_output_file(path: str | Path, *, inputs: Iterable[str | Path | None] =
                       flag: str = "--output_path") -> Path:
     """An output file ``path`` that is not an input, not inside an input folder and not a folder."""
     out = Path(path).resolve()
-    _overlap(out, inputs, flag, path)
+    check_not_input(out, inputs, flag, path)
     if out.is_dir():
         raise UsageError(f"{flag} {path}: is a folder; expected a file name")
     return out

@@ -168,9 +168,15 @@ def plan_checkpoints(model_args: str, revisions: list[str], checkpoints: list[st
 
 
 def _settings(checkpoint: Checkpoint, args: argparse.Namespace) -> dict[str, Any]:
-    return {"source": checkpoint.source, "model": args.model, "model_args": checkpoint.model_args,
-            "tasks": args.tasks, "limit": args.limit, "num_fewshot": args.num_fewshot,
-            "metadata": args.metadata}
+    """What a finished checkpoint folder was traced from: a local checkpoint also by its files' sizes and times
+    (:func:`xlfact.files.provenance.stat_identity`), so a folder retrained in place is not taken as traced."""
+    from xlfact.files.provenance import stat_identity
+
+    local = Path(checkpoint.source)
+    identity = stat_identity(local) if local.is_dir() else checkpoint.source
+    return {"source": checkpoint.source, "source_files": identity, "model": args.model,
+            "model_args": checkpoint.model_args, "tasks": args.tasks, "limit": args.limit,
+            "num_fewshot": args.num_fewshot, "metadata": args.metadata}
 
 
 def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
@@ -182,10 +188,16 @@ def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
         saved = json.loads(marker.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise RunError(f"{marker}: not valid JSON ({err.msg}); delete the folder to re-run this checkpoint") from None
-    if saved.get("settings") != json.loads(json.dumps(settings)):
+    from xlfact.files.provenance import differences
+
+    recorded = saved.get("settings") if isinstance(saved.get("settings"), dict) else {}
+    differ = differences(recorded, settings)
+    if differ:
+        key = differ[0]
         raise RunError(
-            f"{marker}: this checkpoint was traced with other settings ({saved.get('settings')}); use another "
-            "--output_path or delete the folder"
+            f"{marker}: this checkpoint was traced with other settings: {key} differs (recorded "
+            f"{recorded.get(key)!r}, now {json.loads(json.dumps(settings[key]))!r}); use another --output_path or "
+            "delete the folder"
         )
     return load_run(folder)
 
