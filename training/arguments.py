@@ -73,7 +73,8 @@ def check_training_values(cls: type, config: dict[str, Any]) -> None:
             if key in RANGES and value is not None:
                 schema.check_range(value, RANGES[key], f"training.{key}")
         except schema.SchemaError as err:
-            raise RecipeError(f"{where}: {err}") from None
+            raise RecipeError(f"{where}: section 'training' is refused by {cls.__name__} ({_library_of(cls)}): "
+                              f"{err}") from None
 
 
 def build(cls: type, config: dict[str, Any], defaults: dict[str, Any] | None = None,

@@ -179,7 +179,9 @@ def check_value(tp: Any, value: Any, path: str) -> Any:
             raise SchemaError(path, f"{value!r} is not an integer")
         return value
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SchemaError(path, f"{value!r} is not a number")
+        if not math.isfinite(value):
             raise SchemaError(path, f"{value!r} is not a finite number")
         return float(value)
     if tp is str:
