@@ -14,10 +14,10 @@ from xlfact.builders.adaxeval.llm import CachedClient, HFClient, LLMClient, Open
 from xlfact.builders.adaxeval.pipeline import Builder, Settings
 from xlfact.builders.adaxeval.scripted import AnswerKey
 from xlfact.builders.make_task import load_tokenizer, unscorable_option, write_task_folder
-from xlfact.cli.values import arg_count, arg_number, arg_positive_number, arg_size
+from xlfact.core.atomic import write_json_atomic, write_text_atomic
+from xlfact.core.output_dir import prepare_output_dir
+from xlfact.core.values import arg_count, arg_number, arg_positive_number, arg_size
 from xlfact.errors import UsageError
-from xlfact.files.atomic import write_json_atomic, write_text_atomic
-from xlfact.files.output_dir import prepare_output_dir
 
 
 def make_client(args: argparse.Namespace, model: str) -> LLMClient:
@@ -38,7 +38,7 @@ def check_cache_models(cache: Path, models: dict[str, str]) -> None:
     """The answer cache keys answers by model name; a local model folder (or answer key file) of the same name that
     changed since its answers were cached would reuse stale answers. The cache records each local model's files
     (size and time; content for an answer key) and a changed one is refused, naming it (one line, exit 2)."""
-    from xlfact.files import provenance
+    from xlfact.core import provenance
 
     saved = provenance.read(cache / CACHE_RECORD) or {}
     recorded = saved.get("models", {}) if isinstance(saved.get("models"), dict) else {}
@@ -51,7 +51,7 @@ def check_cache_models(cache: Path, models: dict[str, str]) -> None:
 
 def model_identity(args: argparse.Namespace, model: str) -> str:
     """What a model name stands for now: its local files' identity, or the endpoint and name."""
-    from xlfact.files.provenance import content_identity, stat_identity
+    from xlfact.core.provenance import content_identity, stat_identity
 
     path = Path(model)
     if args.llm == "answer_key":

@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlfact.cli.values import arg_count
+from xlfact.core.runs import load_runs
+from xlfact.core.values import arg_count
 from xlfact.errors import EXIT_BAD_INPUT, XlfactError, one_line
-from xlfact.leaderboard.runs import load_runs
+from xlfact.tasks import registry
 
 
 def build_main(argv: list[str]) -> int:
@@ -48,11 +49,11 @@ def build_main(argv: list[str]) -> int:
     from xlfact.leaderboard.table import build_table
 
     try:
-        from xlfact.files.output_dir import prepare_output_dir
+        from xlfact.core.output_dir import prepare_output_dir
 
         prepare_output_dir(args.output_path, command="leaderboard build", inputs=args.runs, overwrite=args.overwrite)
         labels = parse_labels(args.label)
-        runs = load_runs(args.runs, run=args.run)
+        runs = load_runs(args.runs, run=args.run, adapters=registry.record_adapters())
         check_labels(runs, labels)
         table = build_table(runs, n_resamples=args.bootstrap, seed=args.seed, labels=labels)
     except (XlfactError, LabelError) as err:  # also when called without the xlfact entry point

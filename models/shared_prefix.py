@@ -62,7 +62,7 @@ class SharedPrefixHFLM(HFLM):
     def __init__(
         self, *args: Any, share_prefix: bool | str = True, row_tokens: int | str = 256, **kwargs: Any
     ) -> None:
-        from xlfact.cli.values import check
+        from xlfact.core.values import check
 
         if not str(row_tokens).isdigit() or int(row_tokens) < 1:  # before the model loads
             from xlfact.errors import UsageError

@@ -425,8 +425,8 @@ def test_trace_folder_knows_its_checkpoint(tmp_path):
     """A finished checkpoint folder records the checkpoint's files: retrained in place, it is not taken as traced."""
     import argparse
 
-    from xlfact.leaderboard.runs import RunError
-    from xlfact.leaderboard.trace import MARKER, Checkpoint, _settings, finished_run
+    from xlfact.analysis.tracing.trace import MARKER, Checkpoint, _settings, finished_run
+    from xlfact.core.runs import RunError
 
     ckpt = tmp_path / "checkpoint-1"
     ckpt.mkdir()
@@ -526,7 +526,7 @@ def test_leaderboard_output_guard(tmp_path, capsys):
     ("maybe", "bool", None), ("False", "bool", False), (1, "index", 1), (True, "index", None), ("1", "index", None),
 ])
 def test_value_checker(value, kind, ok):
-    from xlfact.cli.values import ValueProblem, coerce
+    from xlfact.core.values import ValueProblem, coerce
 
     if ok is None:
         with pytest.raises(ValueProblem):

@@ -194,9 +194,9 @@ def check_value(tp: Any, value: Any, path: str) -> Any:
 
 
 def check_range(value: Any, kind: str, path: str) -> Any:
-    """``value`` checked by the one value checker (:mod:`xlfact.cli.values`: counts >= 0, sizes >= 1, finite numbers);
+    """``value`` checked by the one value checker (:mod:`xlfact.core.values`: counts >= 0, sizes >= 1, finite numbers);
     a SchemaError naming ``path`` otherwise."""
-    from xlfact.cli.values import ValueProblem, coerce
+    from xlfact.core.values import ValueProblem, coerce
 
     try:
         return coerce(value, kind)  # type: ignore[arg-type]

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
-from xlfact.cli.values import arg_count, arg_positive_number, arg_size
+from xlfact.core.values import arg_count, arg_positive_number, arg_size
+from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
 
-PAPER_LANGS = ("en", "de", "id", "pt", "ar", "bn", "sw", "es", "ru", "fr", "ja", "zh")
+PAPER_LANGS = POLYFACT_LANGUAGES  # the PolyFact paper's 12 languages, from its spec
 
 
 def _fingerprint(*parts: Any) -> str:
@@ -305,9 +306,9 @@ COMMANDS = {"logit-lens": cmd_lens, "lape": cmd_lape, "lahis": cmd_lahis, "failu
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from xlfact.core.atomic import write_json_atomic
+    from xlfact.core.output_dir import prepare_output_dir
     from xlfact.errors import XlfactError
-    from xlfact.files.atomic import write_json_atomic
-    from xlfact.files.output_dir import prepare_output_dir
     from xlfact.tasks.klar.data import KlarDataError
 
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))

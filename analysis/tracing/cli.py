@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
-from xlfact.cli.values import arg_size
-from xlfact.files.atomic import write_json_atomic
+from xlfact.core.atomic import write_json_atomic
+from xlfact.core.values import arg_size
 
 
 def record_checks(table, checkpoints) -> dict:
@@ -48,8 +48,8 @@ def frequency_main(argv: list[str]) -> int:
     from xlfact.analysis.tracing.analyses import analyse
     from xlfact.analysis.tracing.frequencies import read_frequencies
     from xlfact.analysis.tracing.records import read_records
+    from xlfact.core.output_dir import check_output_file
     from xlfact.errors import UsageError
-    from xlfact.files.output_dir import check_output_file
 
     try:
         check_output_file(args.out, inputs=[args.records, args.frequencies])
@@ -92,8 +92,8 @@ def similarity_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.frequencies import read_frequencies
     from xlfact.analysis.tracing.similarity import class_members, fact_lines, last_token_states, similarity_by_class
-    from xlfact.files.output_dir import check_output_file
-    from xlfact.leaderboard.trace import checkpoint_folders
+    from xlfact.analysis.tracing.trace import checkpoint_folders
+    from xlfact.core.output_dir import check_output_file
 
     try:
         check_output_file(args.out, inputs=[args.analysis, args.frequencies, args.klar_dir, *args.checkpoints])

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from xlfact.analysis.tracing import TracingInputError
-from xlfact.cli.values import arg_count, arg_size
-from xlfact.files.atomic import write_json_atomic
+from xlfact.core.atomic import write_json_atomic
+from xlfact.core.values import arg_count, arg_size
 
 API_URL = "https://api.infini-gram.io/"
 API_INDEX = "v4_dolma-v1_7_llama"
@@ -85,7 +85,7 @@ def _stage_corpus(corpus: Path, stage: Path) -> int:
 
 def index_identity(corpus: str | Path) -> dict[str, Any]:
     """What an index is built from: the corpus content (a hash of its bytes) and the indexer's settings."""
-    from xlfact.files.provenance import content_identity
+    from xlfact.core.provenance import content_identity
 
     return {"corpus": content_identity(corpus), "token_dtype": "u8"}
 
@@ -95,9 +95,9 @@ def build_index(corpus: str | Path, index_dir: str | Path, *, cpus: int = 1, mem
     """Index a corpus with infini-gram's indexer (byte level). An existing complete index is reused only when its
     :data:`INDEX_RECORD` says it was built from this corpus (else a UsageError naming what differs, or, with
     ``rebuild``, it is built again)."""
+    from xlfact.core import provenance
+    from xlfact.core.output_dir import check_not_input
     from xlfact.errors import UsageError
-    from xlfact.files import provenance
-    from xlfact.files.output_dir import check_not_input
 
     index_dir = Path(index_dir).resolve()
     check_not_input(index_dir, [corpus], "--index", index_dir)
@@ -216,8 +216,8 @@ def count_frequencies(facts: dict[str, dict[str, list[dict[str, Any]]]], counter
     With ``source`` (what the counts come from: the corpus identity, or the API index), counts in ``out`` are reused
     only when its record says they come from the same source; otherwise a UsageError says what differs (``overwrite``
     counts everything again)."""
+    from xlfact.core import provenance
     from xlfact.errors import UsageError
-    from xlfact.files import provenance
 
     done: dict[str, dict[str, list[dict[str, Any]]]] = {}
     if out.is_file() and not overwrite:
@@ -269,8 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true",
                         help="count every fact again instead of resuming from --output_path")
     args = parser.parse_args(argv)
-    from xlfact.files import provenance
-    from xlfact.files.output_dir import check_output_file
+    from xlfact.core import provenance
+    from xlfact.core.output_dir import check_output_file
 
     try:
         check_output_file(args.out, inputs=[args.corpus, args.klar_dir, args.index])

@@ -49,7 +49,7 @@ def stat_identity(path: str | Path) -> str:
 
 def record(file: str | Path, identity: dict[str, Any]) -> None:
     """Write ``identity`` (JSON-able) to ``file``."""
-    from xlfact.files.atomic import write_json_atomic
+    from xlfact.core.atomic import write_json_atomic
 
     write_json_atomic(file, identity)
 

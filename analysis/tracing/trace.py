@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlfact.cli.values import arg_count
-from xlfact.files.atomic import write_csv_atomic, write_json_atomic
-from xlfact.leaderboard.runs import Run, RunError, load_run
+from xlfact.core.atomic import write_csv_atomic, write_json_atomic
+from xlfact.core.runs import Run, RunError, load_run
+from xlfact.core.values import arg_count
+from xlfact.tasks import registry
 
 MARKER = "trace_checkpoint.json"
 TIDY_HEADER = ["checkpoint", "step", "benchmark", "task", "language", "metric", "value", "ci_low", "ci_high", "n"]
@@ -169,8 +170,8 @@ def plan_checkpoints(model_args: str, revisions: list[str], checkpoints: list[st
 
 def _settings(checkpoint: Checkpoint, args: argparse.Namespace) -> dict[str, Any]:
     """What a finished checkpoint folder was traced from: a local checkpoint also by its files' sizes and times
-    (:func:`xlfact.files.provenance.stat_identity`), so a folder retrained in place is not taken as traced."""
-    from xlfact.files.provenance import stat_identity
+    (:func:`xlfact.core.provenance.stat_identity`), so a folder retrained in place is not taken as traced."""
+    from xlfact.core.provenance import stat_identity
 
     local = Path(checkpoint.source)
     identity = stat_identity(local) if local.is_dir() else checkpoint.source
@@ -188,7 +189,7 @@ def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
         saved = json.loads(marker.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise RunError(f"{marker}: not valid JSON ({err.msg}); delete the folder to re-run this checkpoint") from None
-    from xlfact.files.provenance import differences
+    from xlfact.core.provenance import differences
 
     recorded = saved.get("settings") if isinstance(saved.get("settings"), dict) else {}
     differ = differences(recorded, settings)
@@ -199,14 +200,14 @@ def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
             f"{recorded.get(key)!r}, now {json.loads(json.dumps(settings[key]))!r}); use another --output_path or "
             "delete the folder"
         )
-    return load_run(folder)
+    return load_run(folder, adapters=registry.record_adapters())
 
 
 def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint]) -> list[tuple[Checkpoint, Run]]:
     """Evaluate every checkpoint not finished yet; returns all checkpoints with their runs, in order."""
     from tqdm.auto import tqdm
 
-    from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager, needs_builtin_tasks
+    from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager, needs_builtin_tasks
 
     root = Path(args.output_path) / "checkpoints"
     needs_defaults: bool | None = None  # decided on the first checkpoint evaluated
@@ -244,8 +245,6 @@ def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint]) ->
 # -------------------------------------------------------------------------------------------------- the table
 def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -> tuple[list[list[Any]], dict]:
     """Tidy rows of one checkpoint, and its per-(benchmark, fact, language) correctness for "first learned"."""
-    from xlfact.evaluators.report import benchmark_report
-
     rows: list[list[Any]] = []
     correct: dict[tuple[str, str, str], bool] = {}
     head = [checkpoint.label, checkpoint.step]
@@ -263,7 +262,7 @@ def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -
                     rows.append([*head, benchmark, task, "-", name if filt == "none" else key, value, *ci, n])
             continue
         task_of = {str(r["lang"]): task for task in tasks for r in run.records(task)[:1]}
-        rep = benchmark_report(benchmark, records, [], n_resamples=n_resamples, seed=seed)
+        rep = registry.benchmark_report(benchmark, records, [], n_resamples=n_resamples, seed=seed)
         for lang, entry in rep["per_language"].items():
             for metric in ("accuracy", "en_co"):
                 if metric in entry and not (metric == "en_co" and lang == "en"):
@@ -317,7 +316,7 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from xlfact.leaderboard.palette import legend_outside, line_style
+    from xlfact.core.palette import legend_outside, line_style
 
     written = []
     col = {name: i for i, name in enumerate(TIDY_HEADER)}
@@ -433,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     if not revisions and not args.checkpoints:
         parser.error("give --revisions or --checkpoints")
     try:
-        from xlfact.files.output_dir import prepare_output_dir
+        from xlfact.core.output_dir import prepare_output_dir
 
         prepare_output_dir(args.output_path, command="trace", inputs=[*args.checkpoints, *args.include_path],
                            overwrite=args.overwrite)
