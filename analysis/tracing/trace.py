@@ -29,6 +29,7 @@ from xlfact.core.atomic import write_csv_atomic, write_json_atomic
 from xlfact.core.figures import pyplot, save_png
 from xlfact.core.palette import legend_outside, line_style
 from xlfact.core.runs import Run, RunError, load_run
+from xlfact.core.values import arg_count
 from xlfact.tasks import registry
 
 MARKER = "trace_checkpoint.json"
@@ -170,9 +171,15 @@ def plan_checkpoints(model_args: str, revisions: list[str], checkpoints: list[st
 
 
 def _settings(checkpoint: Checkpoint, args: argparse.Namespace) -> dict[str, Any]:
-    return {"source": checkpoint.source, "model": args.model, "model_args": checkpoint.model_args,
-            "tasks": args.tasks, "limit": args.limit, "num_fewshot": args.num_fewshot,
-            "metadata": args.metadata}
+    """What a finished checkpoint folder was traced from: a local checkpoint also by its files' sizes and times
+    (:func:`xlfact.core.provenance.stat_identity`), so a folder retrained in place is not taken as traced."""
+    from xlfact.core.provenance import stat_identity
+
+    local = Path(checkpoint.source)
+    identity = stat_identity(local) if local.is_dir() else checkpoint.source
+    return {"source": checkpoint.source, "source_files": identity, "model": args.model,
+            "model_args": checkpoint.model_args, "tasks": args.tasks, "limit": args.limit,
+            "num_fewshot": args.num_fewshot, "metadata": args.metadata}
 
 
 def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
@@ -184,10 +191,16 @@ def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
         saved = json.loads(marker.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise RunError(f"{marker}: not valid JSON ({err.msg}); delete the folder to re-run this checkpoint") from None
-    if saved.get("settings") != json.loads(json.dumps(settings)):
+    from xlfact.core.provenance import differences
+
+    recorded = saved.get("settings") if isinstance(saved.get("settings"), dict) else {}
+    differ = differences(recorded, settings)
+    if differ:
+        key = differ[0]
         raise RunError(
-            f"{marker}: this checkpoint was traced with other settings ({saved.get('settings')}); use another "
-            "--output_path or delete the folder"
+            f"{marker}: this checkpoint was traced with other settings: {key} differs (recorded "
+            f"{recorded.get(key)!r}, now {json.loads(json.dumps(settings[key]))!r}); use another --output_path or "
+            "delete the folder"
         )
     return load_run(folder, adapters=registry.record_adapters())
 
@@ -394,8 +407,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--include_path", nargs="*", default=[], help="extra lm-eval task folders")
     parser.add_argument("--metadata", default=None, help="task metadata as in lm-eval: key=value,key=value or a JSON "
                         "object, e.g. data_dir=/data/polyfact")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
+    parser.add_argument("--bootstrap", type=arg_count, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into --output_path even when it is a non-empty folder xlfact did not make")
     args = parser.parse_args(argv)
     args.tasks = [t for t in args.tasks.split(",") if t]
     if args.limit is not None and args.limit.is_integer():
@@ -409,6 +424,10 @@ def main(argv: list[str] | None = None) -> int:
     if not revisions and not args.checkpoints:
         parser.error("give --revisions or --checkpoints")
     try:
+        from xlfact.core.output_dir import prepare_output_dir
+
+        prepare_output_dir(args.output_path, command="trace", inputs=[*args.checkpoints, *args.include_path],
+                           overwrite=args.overwrite)
         planned = plan_checkpoints(args.model_args, revisions, args.checkpoints)
         results = evaluate_checkpoints(args, planned)
         summary = summarize(results, Path(args.output_path), n_resamples=args.bootstrap, seed=args.seed)
