@@ -187,3 +187,25 @@ def best_threshold_summary(texts: Mapping[str, str], em: Mapping[str, float], f1
                                                       answerable, threshold).values()),
         "best_f1_threshold": round(threshold, 2),
     }
+
+
+def report_extras(records: Sequence[Mapping]) -> dict[str, float]:
+    """MKQA's own figures for ``xlfact report`` (fractions): ``f1/<lang>``, ``answerable_f1/<lang>`` and
+    ``unanswerable_em/<lang>`` from the logged records (EM is the record's ``correct``), and their macro means."""
+    per_lang: dict[str, list[Mapping]] = {}
+    for record in records:
+        if record.get("benchmark") == BENCHMARK:
+            per_lang.setdefault(record["lang"], []).append(record)
+    out: dict[str, float] = {}
+    for lang, recs in sorted(per_lang.items()):
+        answerable = [r for r in recs if r.get("answerable", True)]
+        unanswerable = [r for r in recs if not r.get("answerable", True)]
+        out[f"f1/{lang}"] = float(np.mean([r["f1"] for r in recs]))
+        if answerable:
+            out[f"answerable_f1/{lang}"] = float(np.mean([r["f1"] for r in answerable]))
+        if unanswerable:
+            out[f"unanswerable_em/{lang}"] = float(np.mean([bool(r["correct"]) for r in unanswerable]))
+    f1s = [v for k, v in out.items() if k.startswith("f1/")]
+    if f1s:
+        out["f1_macro"] = float(np.mean(f1s))
+    return out

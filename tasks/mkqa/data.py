@@ -16,9 +16,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.jsonl import read_jsonl
 from xlfact.errors import DataError
 from xlfact.evaluators.mkqa import ANSWER_TYPES, LANGUAGES, check_language, gold_strings, is_answerable
-from xlfact.files.jsonl import read_jsonl
 
 MKQA_FILE_ENV = "XLFACT_MKQA_FILE"
 HUB_DATASET = "apple/mkqa"
