@@ -44,9 +44,13 @@ def stable_ranking(values: Sequence[float]) -> list[int]:
 
 
 def rankc_weights(n: int) -> np.ndarray:
-    """RankC's weights w_j = e^(N-j) / sum_k e^(N-k) for j = 1..N (Qi et al. 2023, Eq. 2)."""
-    raw = np.exp(np.arange(n - 1, -1, -1, dtype=float))
-    return raw / raw.sum()
+    """RankC's weights w_j = e^(N-j) / sum_k e^(N-k) for j = 1..N (Qi et al. 2023, Eq. 2).
+
+    Computed as the reference ``RankC.py`` does (``softmax`` of the order ``[N, N-1, ..., 1]``), so the weights are
+    the reference's floats, not just equal in exact arithmetic.
+    """
+    order = np.array([n - i for i in range(n)])
+    return np.exp(order) / np.sum(np.exp(order), axis=0)
 
 
 def rankc_pair(scores_a: Sequence[float], scores_b: Sequence[float]) -> float:
@@ -58,7 +62,8 @@ def rankc_pair(scores_a: Sequence[float], scores_b: Sequence[float]) -> float:
     weights = rankc_weights(n)
     total = 0.0
     for j in range(1, n + 1):
-        total += weights[j - 1] * len(set(rank_a[:j]) & set(rank_b[:j])) / j
+        top_a = set(rank_a[:j])
+        total += weights[j - 1] * (len(top_a & set(rank_b[:j])) / len(top_a))
     return float(total)
 
 
