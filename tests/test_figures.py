@@ -8,11 +8,11 @@ import random
 
 import pytest
 
-from xlfact.evaluators.report import benchmark_report
-from xlfact.leaderboard import figures as F
-from xlfact.leaderboard.palette import language_color
+from xlfact.core import figures as F
+from xlfact.core.palette import language_color
+from xlfact.core.stats import paired_difference_ci
 from xlfact.leaderboard.report_figures import report_figures
-from xlfact.leaderboard.stats import paired_difference_ci
+from xlfact.tasks.registry import benchmark_report
 
 pytest.importorskip("matplotlib")
 POLYFACT = ["en", "de", "ru", "zh", "bn"]
@@ -122,7 +122,7 @@ def test_site_draws_klar_seen_vs_heldout_and_the_clika_radar(tmp_path):
 
 
 def test_compare_writes_its_deltas_figure(tmp_path):
-    from xlfact.leaderboard.compare import write_figure
+    from xlfact.gate.compare import write_figure
 
     tests = [{"benchmark": "polyfact", "lang": "de", "metric": "acc", "diff_points": -4.0, "ci_points": [-7.0, -1.0],
               "regression": True},
@@ -131,3 +131,33 @@ def test_compare_writes_its_deltas_figure(tmp_path):
     written = write_figure({"tests": tests, "verdict": "FAIL", "margin_points": 1.0}, tmp_path)
     assert sorted(p.name for p in written) == ["compare_deltas.png", "compare_deltas.svg"]
     assert all(p.stat().st_size > 2_000 for p in written)
+
+
+def test_one_setup_for_every_figure_and_a_warning_when_cjk_glyphs_are_missing(tmp_path, monkeypatch):
+    """The analyses draw through core.figures too: mathtext is off, and CJK text without a CJK font warns once,
+    naming the fix, instead of silently drawing boxes."""
+    import warnings
+
+    from xlfact.analysis.mechanistic import plots as mechanistic_plots
+    from xlfact.analysis.tracing import plots as tracing_plots
+
+    assert mechanistic_plots._plt is F.pyplot and tracing_plots.pyplot is F.pyplot
+    plt = F.pyplot()
+    assert plt.rcParams["text.parse_math"] is False
+    monkeypatch.setattr(F, "_warned_cjk", False)
+    monkeypatch.setattr(F, "installed_cjk_fonts", lambda: ())
+    fig, ax = plt.subplots()
+    ax.set_title("東京 $x$")
+    with pytest.warns(UserWarning, match="fonts-noto-cjk"):
+        F.save_png(fig, tmp_path / "a.png")
+    fig, ax = plt.subplots()
+    ax.set_title("北京")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.save_png(fig, tmp_path / "b.png")  # once per process
+        monkeypatch.setattr(F, "_warned_cjk", False)
+        monkeypatch.setattr(F, "installed_cjk_fonts", lambda: ("Noto Sans CJK SC",))
+        fig, ax = plt.subplots()
+        ax.set_title("北京")
+        F.save_png(fig, tmp_path / "c.png")  # a CJK font is there: nothing to warn about
+    assert all((tmp_path / f"{n}.png").stat().st_size > 0 for n in "abc")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl
 
 TRACE_BENCHMARK = "klar_trace"
 ROW_FIELDS = ("checkpoint", "lang", "relation", "index", "correct")
@@ -27,8 +27,21 @@ class CheckpointRecords:
     step: float | None
     correct: dict[str, set[int]] = field(default_factory=dict)
     asked: dict[str, set[int]] = field(default_factory=dict)
+    duplicates: int = 0  # records repeating an earlier one (same fact, language and answer): counted once
+    seen_at: dict[tuple[str, int], str] = field(default_factory=dict, repr=False)
 
-    def add(self, lang: str, index: int, ok: bool) -> None:
+    def add(self, lang: str, index: int, ok: bool, where: str = "") -> None:
+        """Record one answer; the same fact again with the same answer is counted in :attr:`duplicates`, with the
+        other answer it is a TracingInputError naming both places (which one is right cannot be known)."""
+        if index in self.asked.get(lang, ()):
+            before = index in self.correct.get(lang, ())
+            if before != ok:
+                raise TracingInputError(f"{where or self.name}: fact {index} ({lang}) at checkpoint {self.name} is "
+                                        f"correct={ok} here but correct={before} in {self.seen_at[(lang, index)]}; "
+                                        "contradictory records for one fact and checkpoint")
+            self.duplicates += 1
+            return
+        self.seen_at[(lang, index)] = where or self.name
         self.asked.setdefault(lang, set()).add(index)
         bucket = self.correct.setdefault(lang, set())
         if ok:
@@ -36,7 +49,7 @@ class CheckpointRecords:
 
 
 def _order(checkpoints: dict[str, CheckpointRecords]) -> list[CheckpointRecords]:
-    from xlfact.leaderboard.trace import step_of
+    from xlfact.analysis.tracing.trace import step_of
 
     items = list(checkpoints.values())
     for c in items:
@@ -59,7 +72,8 @@ def read_rows(path: Path) -> list[CheckpointRecords]:
         if not isinstance(ok, bool):
             raise TracingInputError(f"{path} row {line}: field 'correct' is {ok!r}; expected true or false")
         name = str(row["checkpoint"])
-        checkpoints.setdefault(name, CheckpointRecords(name, None)).add(str(row["lang"]), index, ok)
+        checkpoints.setdefault(name, CheckpointRecords(name, None)).add(str(row["lang"]), index, ok,
+                                                                        f"{path} row {line}")
     if not checkpoints:
         raise TracingInputError(f"{path}: no rows")
     return _order(checkpoints)
@@ -67,7 +81,7 @@ def read_rows(path: Path) -> list[CheckpointRecords]:
 
 def read_trace_folder(folder: Path) -> list[CheckpointRecords]:
     """Records of the ``klar_trace`` tasks from every checkpoint of an ``xlfact trace`` output folder."""
-    from xlfact.leaderboard.runs import load_run
+    from xlfact.core.runs import load_run
 
     summary_path = folder / "trace.json"
     try:
@@ -83,7 +97,8 @@ def read_trace_folder(folder: Path) -> list[CheckpointRecords]:
         for task in run.benchmarks.get(TRACE_BENCHMARK, []):
             for r in run.records(task):
                 try:
-                    rec.add(str(r["lang"]), int(r["item"]), bool(r["correct"]))
+                    rec.add(str(r["lang"]), int(r["item"]), bool(r["correct"]),
+                            f"{folder}/checkpoints/{entry['label']} task {task}")
                 except (KeyError, ValueError):
                     raise TracingInputError(f"{folder}/checkpoints/{entry['label']} task {task}: record "
                                             f"{r.get('item')!r} has no integer fact id") from None
