@@ -188,3 +188,28 @@ def test_trace_refuses_a_tied_config_over_untied_weights(tmp_path, polyfact_fixt
     assert code == 2 and len(err) == 1 and "tie_word_embeddings" in err[0] and "lm_head.weight" in err[0]
     assert not (tmp_path / "out" / "checkpoints").exists()
     assert torch.equal(state["lm_head.weight"], state["model.embed_tokens.weight"] + 0.5)
+
+
+def test_save_dtype_writes_checkpoints_and_final_model_in_that_dtype(tmp_path, polyfact_fixture_dir):
+    """``model.save_dtype: bfloat16`` (the SmolLM2 recipes): every checkpoint and the final folder hold bf16 weights,
+    and their config.json says so; training itself stays in ``model.dtype``."""
+    from safetensors.torch import load_file
+
+    from xlfact.training.tiny_models import build_tiny_llama
+
+    rows = [json.loads(x) for x in (polyfact_fixture_dir / "en" / "test.jsonl").read_text().splitlines()]
+    texts = [f"Question: {r['question']}\nAnswer: {r['answer_text']}" for r in rows]
+    base = build_tiny_llama(tmp_path / "base", texts, seed=0)
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"doc_id": f"d{i}", "lang": "en", "text": t}) + "\n"
+                              for i, t in enumerate(texts)), encoding="utf-8")
+    out = tmp_path / "run"
+    assert train(["cpt", "--config", "cpt_smollm2_cpu", f"model.name_or_path={base}", f"output_dir={out}",
+                  f"data.sources=[{{path: {corpus}}}]", "training.save_every=2", "training.max_steps=3"]) == 0
+    folders = [folder for _, folder in list_checkpoints(out)] + [out]
+    assert [s for s, _ in list_checkpoints(out)] == [0, 2, 3]
+    for folder in folders:
+        config = json.loads((folder / "config.json").read_text())
+        assert config["dtype"] == "bfloat16" and config["tie_word_embeddings"] is True  # frozen tied embeddings
+        weights = load_file(folder / "model.safetensors")
+        assert "lm_head.weight" not in weights and {str(v.dtype) for v in weights.values()} == {"torch.bfloat16"}

@@ -108,8 +108,6 @@ def write_model_folder(model, folder: str | os.PathLike, dtype: str | None = Non
         state = {k: v.to(target) if v.is_floating_point() else v for k, v in state.items()}
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     config = copy.deepcopy(base.config)
-    if dtype and dtype != "auto":
-        config.dtype = getattr(torch, dtype)
     if ties_embeddings(config):
         if pairs_apart(config, state):
             config.tie_word_embeddings = False
@@ -123,6 +121,11 @@ def write_model_folder(model, folder: str | os.PathLike, dtype: str | None = Non
         base.save_pretrained(folder, state_dict=state)
     finally:
         base.config = trained_config
+    if dtype and dtype != "auto":  # save_pretrained records the dtype of the model in memory, not of the weights
+        config_file = Path(folder) / "config.json"
+        saved = json.loads(config_file.read_text(encoding="utf-8"))
+        saved["dtype"] = dtype
+        config_file.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def save_merged_checkpoint(model, tokenizer, folder: str | os.PathLike, info: dict[str, Any],
