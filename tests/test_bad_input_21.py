@@ -173,6 +173,16 @@ def test_frequency_resume_knows_its_corpus(freq_inputs, capsys):
     assert _paris_count(root / "f.json") == 10
 
 
+def test_frequency_never_indexes_into_a_users_folder(freq_inputs, capsys):
+    root, klar = freq_inputs
+    mine = root / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    refused(*cli(_freq(root, klar, "A.jsonl", "mine", "f.json"), capsys), "--index", "not written by xlfact")
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    refused(*cli(_freq(root, klar, "A.jsonl", "idx", "A.jsonl"), capsys), "--output_path", "is the input")
+
+
 def test_frequency_negative_limit(freq_inputs, capsys):
     """Before: `--limit -1` silently dropped the last fact of every relation."""
     root, klar = freq_inputs
