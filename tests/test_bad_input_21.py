@@ -39,9 +39,10 @@ def hashes(*paths: Path) -> dict[str, str]:
 
 
 def refused(code: int, err: str, *needles: str) -> str:
-    """Exit 2, no traceback, and the last stderr line names every needle; returns that line."""
+    """Exit 2, no traceback, one stderr line, naming every needle; returns that line."""
     assert code == 2, err[-2000:]
     assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err[-2000:]  # one line (argparse's usage block included)
     last = err.strip().splitlines()[-1]
     for needle in needles:
         assert needle in last, (needle, last)

@@ -18,7 +18,6 @@ every language and resumed: facts already in ``--out`` are not counted again.
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import shutil
@@ -32,7 +31,7 @@ from typing import Any, Protocol
 
 from xlfact.analysis.tracing import TracingInputError
 from xlfact.core.atomic import write_json_atomic
-from xlfact.core.values import arg_count, arg_size
+from xlfact.core.values import ArgumentParser, arg_count, arg_size
 
 API_URL = "https://api.infini-gram.io/"
 API_INDEX = "v4_dolma-v1_7_llama"
@@ -248,7 +247,7 @@ def count_frequencies(facts: dict[str, dict[str, list[dict[str, Any]]]], counter
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact frequency",
         description="Count, for every klar_trace fact, the documents of a corpus containing both its subject and its "
         "object (infini-gram), and write MFT's frequency file {lang: {relation: [{subject, object, index, "

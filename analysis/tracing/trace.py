@@ -27,7 +27,7 @@ from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic
 from xlfact.core.runs import Run, RunError, load_run
-from xlfact.core.values import arg_count, arg_positive_number
+from xlfact.core.values import ArgumentParser, arg_count, arg_positive_number
 from xlfact.tasks import registry
 
 MARKER = "trace_checkpoint.json"
@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         from xlfact.analysis.tracing import cli
 
         return getattr(cli, ANALYSES[argv[0]])(argv[1:])
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact trace",
         description="Evaluate a series of checkpoints (hub revisions or local folders) with lm-eval and trace "
         "per-language accuracy and cross-lingual consistency over training. Writes, under --output_path: "
