@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,12 +33,13 @@ def read_utf8(path: str | Path, *, error: type[Exception] = DataError) -> str:
 def read_jsonl(
     path: str | Path, *, error: type[Exception] = DataError, unit: str = "row"
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(number from 1, object)`` for every non-blank line of ``path``.
+    """``(number from 1, object)`` for every non-blank line of ``path`` (``.gz`` files are decompressed).
 
     A line that is not UTF-8, not valid JSON (a truncated file, most often) or not a JSON object raises ``error``
     with ``"<path> <unit> <number>: ..."``, so the caller's own error type and wording of "row"/"line" carry through.
     """
-    with Path(path).open("rb") as handle:
+    opener = gzip.open if str(path).endswith(".gz") else open  # gzip-compressed JSON Lines (MKQA's release)
+    with opener(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
                 line = raw.decode("utf-8")

@@ -22,6 +22,29 @@ RENAMED = {
                     "the total steps (warmup_ratio was removed in transformers 5.2)",
 }
 BASE_DEFAULTS = {"report_to": "none", "save_strategy": "no", "logging_steps": 10}
+# Same argument, two names: transformers 5.25 renamed gradient_checkpointing* to activation_checkpointing* (the old
+# names warn, removal in v6); earlier 5.x know only the old names. A recipe may use either; the name the installed
+# class accepts is passed (the new one when it has both), so no deprecation warning and no "not accepted" error.
+CHECKPOINTING_NAMES = (("gradient_checkpointing", "activation_checkpointing"),
+                       ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs"))
+
+
+def current_names(kwargs: dict[str, Any], accepted: set[str]) -> dict[str, Any]:
+    """``kwargs`` with each checkpointing argument under the name the installed trainer config class takes."""
+    out = dict(kwargs)
+    for old, new in CHECKPOINTING_NAMES:
+        name, other = (new, old) if new in accepted else (old, new)
+        if other in out:
+            if name in out and out[name] != out[other]:
+                raise RecipeError(f"training.{old} and training.{new} are one argument (transformers renamed it); "
+                                  f"give one")
+            out[name] = out.pop(other)
+    return out
+
+
+def checkpointing(args) -> bool:
+    """Whether the built trainer arguments switch activation (gradient) checkpointing on, under either name."""
+    return bool(getattr(args, "activation_checkpointing", None) or getattr(args, "gradient_checkpointing", None))
 
 
 def _library_of(cls: type) -> str:
@@ -33,14 +56,16 @@ def _library_of(cls: type) -> str:
 
 
 def trainer_kwargs(config: dict[str, Any], defaults: dict[str, Any] | None = None,
-                   forced: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The keyword arguments for the trainer's config class: xlfact's defaults < the recipe's ``training`` < forced."""
+                   forced: dict[str, Any] | None = None, accepted: set[str] | None = None) -> dict[str, Any]:
+    """The keyword arguments for the trainer's config class: xlfact's defaults < the recipe's ``training`` < forced
+    (checkpointing arguments under the names in ``accepted``, see :func:`current_names`)."""
     from xlfact.training.model_io import trainer_output_dir
 
     training = {k: v for k, v in section(config, "training").items()
                 if k != "output_dir" and k not in XLFACT_TRAINING_KEYS}
-    return {**BASE_DEFAULTS, **(defaults or {}), "output_dir": trainer_output_dir(config),
-            "seed": int(config.get("seed", 0)), **training, **(forced or {})}
+    named = (lambda d: current_names(d or {}, accepted)) if accepted is not None else (lambda d: d or {})
+    return {**BASE_DEFAULTS, **named(defaults), "output_dir": trainer_output_dir(config),
+            "seed": int(config.get("seed", 0)), **named(training), **named(forced)}
 
 
 # Ranges the trainer's config classes do not check themselves (``learning_rate: -1`` or NaN would train).
@@ -85,9 +110,13 @@ def build(cls: type, config: dict[str, Any], defaults: dict[str, Any] | None = N
     cluster, checked on a laptop), the arguments are built as the target would with that check skipped, and what
     could not be checked here is listed in ``config["_not_checked"]`` (the dry-run prints it)."""
     check_training_values(cls, config)
-    kwargs = trainer_kwargs(config, defaults, forced)
     where = config.get("_source", "recipe")
     accepted = {f.name for f in dataclasses.fields(cls)}
+    kwargs = trainer_kwargs(config, defaults, forced, accepted)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for old, new in CHECKPOINTING_NAMES:  # a class default under the old name (TRL's SFTConfig) moves to the new one
+        if new in fields and new not in kwargs and fields[old].default not in (None, dataclasses.MISSING):
+            kwargs[new] = fields[old].default
     for key in sorted(set(kwargs) - accepted):
         hint = RENAMED.get(key, f"not an argument of {cls.__name__}")
         raise RecipeError(f"{where}: training.{key} is not accepted by {cls.__name__} in the installed "

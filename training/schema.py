@@ -30,7 +30,10 @@ def _f(default: Any, help: str, **kw: Any) -> Any:
 @dataclass
 class ModelSection:
     name_or_path: str | None = _f(None, "hub id (org/name) or local checkpoint folder of the base model")
-    dtype: Literal["float32", "bfloat16", "float16", "auto"] = _f("auto", "dtype the model is loaded and saved in")
+    dtype: Literal["float32", "bfloat16", "float16", "auto"] = _f("auto", "dtype the model is loaded and trained in")
+    save_dtype: Literal["float32", "bfloat16", "float16", "auto"] | None = _f(
+        None, "dtype the checkpoints and the final model are written in (null: model.dtype; bfloat16 halves a "
+              "float32-trained real model's folders)")
     revision: str | None = _f(None, "hub revision (branch, tag or commit)")
     attn_implementation: str | None = _f(None, "transformers attn_implementation (eager, sdpa, flash_attention_2)")
     tokenizer: str | None = _f(None, "tokenizer folder or hub id when it differs from name_or_path")

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic
+from xlfact.core.figures import pyplot, save_png
+from xlfact.core.palette import legend_outside, line_style
 from xlfact.core.runs import Run, RunError, load_run
 from xlfact.core.values import ArgumentParser, arg_count, arg_positive_number
 from xlfact.tasks import registry
@@ -166,6 +168,19 @@ def plan_checkpoints(model_args: str, revisions: list[str], checkpoints: list[st
     if None in steps or len(set(steps)) != len(steps):
         planned = [Checkpoint(c.label, c.source, c.model_args, float(i)) for i, c in enumerate(planned)]
     return planned
+
+
+def check_local_configs(planned: list[Checkpoint]) -> None:
+    """Refuse, before anything is evaluated, a local checkpoint whose config contradicts its weights (tied config,
+    separately saved head): lm-eval's ``hf`` backend would re-tie it and trace another model than the one saved."""
+    from xlfact.models.tied_weights import config_contradiction
+
+    for checkpoint in planned:
+        folder = Path(checkpoint.source)
+        if (folder / "config.json").is_file():
+            problem = config_contradiction(folder)
+            if problem:
+                raise ValueError(problem)
 
 
 def _settings(checkpoint: Checkpoint, args: argparse.Namespace) -> dict[str, Any]:
@@ -311,13 +326,7 @@ def first_learned(labels: list[str], correct_by_checkpoint: list[dict]) -> list[
 
 def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
     """Per benchmark: per-language accuracy, and en-CO per language with total consistency, over training."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from xlfact.core.palette import legend_outside, line_style
-
+    plt = pyplot()
     written = []
     col = {name: i for i, name in enumerate(TIDY_HEADER)}
     for benchmark in sorted({r[col["benchmark"]] for r in rows}):
@@ -349,11 +358,7 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
             ax.set_ylim(-0.02, 1.02)
             legend_outside(ax, fontsize=7)
         path = out_dir / f"trace_{re.sub(r'[^A-Za-z0-9_-]+', '_', benchmark)}.png"
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        tmp.replace(path)
-        written.append(path)
+        written.append(save_png(fig, path, dpi=100))
     return written
 
 
@@ -425,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         args.limit = int(args.limit)
     if args.batch_size.isdigit():
         args.batch_size = int(args.batch_size)
-    from xlfact.cli import parse_metadata
+    from xlfact.core.metadata import parse_metadata
 
     args.metadata = parse_metadata(args.metadata) or None
     revisions = [r for r in args.revisions.split(",") if r]
@@ -437,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         prepare_output_dir(args.output_path, command="trace", inputs=[*args.checkpoints, *args.include_path],
                            overwrite=args.overwrite)
         planned = plan_checkpoints(args.model_args, revisions, args.checkpoints)
+        check_local_configs(planned)
         results = evaluate_checkpoints(args, planned)
         summary = summarize(results, Path(args.output_path), n_resamples=args.bootstrap, seed=args.seed)
     except (RunError, FileNotFoundError, ValueError) as err:
