@@ -18,7 +18,6 @@ every language and resumed: facts already in ``--out`` are not counted again.
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import shutil
@@ -32,7 +31,7 @@ from typing import Any, Protocol
 
 from xlfact.analysis.tracing import TracingInputError
 from xlfact.core.atomic import write_json_atomic
-from xlfact.core.values import arg_count, arg_size
+from xlfact.core.values import ArgumentParser, arg_count, arg_size
 
 API_URL = "https://api.infini-gram.io/"
 API_INDEX = "v4_dolma-v1_7_llama"
@@ -96,7 +95,7 @@ def build_index(corpus: str | Path, index_dir: str | Path, *, cpus: int = 1, mem
     :data:`INDEX_RECORD` says it was built from this corpus (else a UsageError naming what differs, or, with
     ``rebuild``, it is built again)."""
     from xlfact.core import provenance
-    from xlfact.core.output_dir import check_not_input
+    from xlfact.core.output_dir import check_not_input, prepare_output_dir
     from xlfact.errors import UsageError
 
     index_dir = Path(index_dir).resolve()
@@ -113,9 +112,9 @@ def build_index(corpus: str | Path, index_dir: str | Path, *, cpus: int = 1, mem
                              f"{differ[0]} differs; pass --rebuild_index to index --corpus there, or use another "
                              "--index folder")
         shutil.rmtree(index_dir)
+    prepare_output_dir(index_dir, command="frequency", inputs=[corpus], flag="--index")  # never a user's folder
     stage = index_dir.with_name(index_dir.name + ".data")
     _stage_corpus(Path(corpus), stage)
-    index_dir.mkdir(parents=True, exist_ok=True)
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     # infini-gram's indexer runs its Rust steps through a shell with the --save_dir path unquoted: a path with a space
     # (or any shell character) breaks it. It is given plain symlinks in a fresh temporary folder instead.
@@ -248,7 +247,7 @@ def count_frequencies(facts: dict[str, dict[str, list[dict[str, Any]]]], counter
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact frequency",
         description="Count, for every klar_trace fact, the documents of a corpus containing both its subject and its "
         "object (infini-gram), and write MFT's frequency file {lang: {relation: [{subject, object, index, "

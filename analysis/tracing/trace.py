@@ -29,7 +29,7 @@ from xlfact.core.atomic import write_csv_atomic, write_json_atomic
 from xlfact.core.figures import pyplot, save_png
 from xlfact.core.palette import legend_outside, line_style
 from xlfact.core.runs import Run, RunError, load_run
-from xlfact.core.values import arg_count
+from xlfact.core.values import ArgumentParser, arg_count, arg_positive_number
 from xlfact.tasks import registry
 
 MARKER = "trace_checkpoint.json"
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         from xlfact.analysis.tracing import cli
 
         return getattr(cli, ANALYSES[argv[0]])(argv[1:])
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact trace",
         description="Evaluate a series of checkpoints (hub revisions or local folders) with lm-eval and trace "
         "per-language accuracy and cross-lingual consistency over training. Writes, under --output_path: "
@@ -413,8 +413,8 @@ def main(argv: list[str] | None = None) -> int:
                         "(xlfact train with training.save_every) is read in step order")
     parser.add_argument("--tasks", required=True, help="comma-separated lm-eval tasks or groups")
     parser.add_argument("--output_path", required=True, help="folder for everything the trace writes")
-    parser.add_argument("--limit", type=float, default=None, help="lm-eval --limit")
-    parser.add_argument("--num_fewshot", type=int, default=None)
+    parser.add_argument("--limit", type=arg_positive_number, default=None, help="lm-eval --limit")
+    parser.add_argument("--num_fewshot", type=arg_count, default=None)
     parser.add_argument("--batch_size", default="1")
     parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     parser.add_argument("--include_path", nargs="*", default=[], help="extra lm-eval task folders")
