@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_csv_atomic, write_json_atomic
-from xlfact.leaderboard.runs import Run, RunError, load_run
+from xlfact.core.atomic import write_csv_atomic, write_json_atomic
+from xlfact.core.runs import Run, RunError, load_run
+from xlfact.tasks import registry
 
 MARKER = "trace_checkpoint.json"
 TIDY_HEADER = ["checkpoint", "step", "benchmark", "task", "language", "metric", "value", "ci_low", "ci_high", "n"]
@@ -190,7 +191,7 @@ def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
             f"{marker}: this checkpoint was traced with other settings ({saved.get('settings')}); use another "
             "--output_path or delete the folder"
         )
-    return load_run(folder)
+    return load_run(folder, adapters=registry.record_adapters())
 
 
 def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint],
@@ -206,7 +207,7 @@ def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint],
     from tqdm.auto import tqdm
 
     from xlfact.analysis.tracing.shards import checkpoint_lock, try_lock
-    from xlfact.leaderboard.evaluate import needs_builtin_tasks
+    from xlfact.tasks.evaluate import needs_builtin_tasks
 
     root = Path(args.output_path) / "checkpoints"
     positions = positions or {c.label: i for i, c in enumerate(planned)}
@@ -240,7 +241,7 @@ def _evaluate_one(args: argparse.Namespace, checkpoint: Checkpoint, settings: di
     """One checkpoint into ``<label>.partial``, renamed to ``<label>`` when complete (the caller holds its lock)."""
     from tqdm.auto import tqdm
 
-    from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager
+    from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager
 
     folder = root / checkpoint.label
     if folder.exists():
@@ -299,14 +300,12 @@ def finished_checkpoints(out_dir: Path) -> list[tuple[Checkpoint, Run]]:
     steps = [c.step for c in planned]
     if None in steps or len(set(steps)) != len(steps):  # numbered in order, as plan_checkpoints does
         planned = [Checkpoint(c.label, c.source, c.model_args, float(i)) for i, c in enumerate(planned)]
-    return [(c, load_run(folder)) for c, (_, _, folder) in zip(planned, found)]
+    return [(c, load_run(folder, adapters=registry.record_adapters())) for c, (_, _, folder) in zip(planned, found)]
 
 
 # -------------------------------------------------------------------------------------------------- the table
 def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -> tuple[list[list[Any]], dict]:
     """Tidy rows of one checkpoint, and its per-(benchmark, fact, language) correctness for "first learned"."""
-    from xlfact.evaluators.report import benchmark_report
-
     rows: list[list[Any]] = []
     correct: dict[tuple[str, str, str], bool] = {}
     head = [checkpoint.label, checkpoint.step]
@@ -324,7 +323,7 @@ def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -
                     rows.append([*head, benchmark, task, "-", name if filt == "none" else key, value, *ci, n])
             continue
         task_of = {str(r["lang"]): task for task in tasks for r in run.records(task)[:1]}
-        rep = benchmark_report(benchmark, records, [], n_resamples=n_resamples, seed=seed)
+        rep = registry.benchmark_report(benchmark, records, [], n_resamples=n_resamples, seed=seed)
         for lang, entry in rep["per_language"].items():
             for metric in ("accuracy", "en_co"):
                 if metric in entry and not (metric == "en_co" and lang == "en"):
@@ -378,7 +377,7 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from xlfact.leaderboard.palette import legend_outside, line_style
+    from xlfact.core.palette import legend_outside, line_style
 
     written = []
     col = {name: i for i, name in enumerate(TIDY_HEADER)}
