@@ -10,7 +10,8 @@ Measured in one run, model load (and vLLM engine start) excluded, on the embedde
       skipped when that environment is absent), with ``enable_prefix_caching=False``, ``enforce_eager=True``;
   (f) ``--model xlfact-hf`` and (g) stock ``hf`` with the model in bfloat16 (``dtype=bfloat16``; CPUs with AMX or
       AVX512-BF16 run its matrix products natively), with the share of verdicts that differ from float32's:
-      (f) against (d), (g) against (a), per fact, for the chosen option and for acc / acc_norm (``--no-bf16``: skip).
+      (f) against (d), (g) against (a), per fact: the option chosen by summed log-likelihood, and acc / acc_norm
+      right-or-wrong (``--no-bf16``: skip).
 
 Prints a/b (target <= 1.1: per-token counting costs under 10%), c/a (target >= 1.25), a/d (target >= 2.0) and
 options per second. It also checks that (d) gives the same verdicts as (a) on every fact and log-likelihoods within
@@ -170,8 +171,9 @@ def compare_samples(stock: list[dict], other: list[list[float]], verdicts: bool,
 
 
 def verdict_changes(base: list[dict], other: list[dict]) -> dict[str, int]:
-    """Facts whose verdict differs between two runs of the same task: the chosen option (highest log-likelihood)
-    and the acc / acc_norm outcome."""
+    """Facts whose verdict differs between two runs of the same task: ``option``, the option chosen by summed
+    log-likelihood (acc_sum's rule: any change of choice, right or wrong), and the right/wrong outcome of ``acc``
+    (PolyFact's headline rule, mean log-probability per option token) and ``acc_norm`` (per character)."""
     changed = {"option": 0, "acc": 0, "acc_norm": 0}
     for a, b in zip(base, other, strict=True):
         lls_a = [float(r[0]) for r in a["filtered_resps"]]
