@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xlfact.core.stats import resample_items
+
 Scores = Mapping[str, Mapping[str, Sequence[float]]]  # item_id -> lang -> score per option slot
 Gold = Mapping[str, Mapping[str, int]]  # item_id -> lang -> gold slot
 Correct = Mapping[str, Mapping[str, bool]]  # item_id -> lang -> correct?
@@ -42,9 +44,13 @@ def stable_ranking(values: Sequence[float]) -> list[int]:
 
 
 def rankc_weights(n: int) -> np.ndarray:
-    """RankC's weights w_j = e^(N-j) / sum_k e^(N-k) for j = 1..N (Qi et al. 2023, Eq. 2)."""
-    raw = np.exp(np.arange(n - 1, -1, -1, dtype=float))
-    return raw / raw.sum()
+    """RankC's weights w_j = e^(N-j) / sum_k e^(N-k) for j = 1..N (Qi et al. 2023, Eq. 2).
+
+    Computed as the reference ``RankC.py`` does (``softmax`` of the order ``[N, N-1, ..., 1]``), so the weights are
+    the reference's floats, not just equal in exact arithmetic.
+    """
+    order = np.array([n - i for i in range(n)])
+    return np.exp(order) / np.sum(np.exp(order), axis=0)
 
 
 def rankc_pair(scores_a: Sequence[float], scores_b: Sequence[float]) -> float:
@@ -56,7 +62,8 @@ def rankc_pair(scores_a: Sequence[float], scores_b: Sequence[float]) -> float:
     weights = rankc_weights(n)
     total = 0.0
     for j in range(1, n + 1):
-        total += weights[j - 1] * len(set(rank_a[:j]) & set(rank_b[:j])) / j
+        top_a = set(rank_a[:j])
+        total += weights[j - 1] * (len(top_a & set(rank_b[:j])) / len(top_a))
     return float(total)
 
 
@@ -241,13 +248,10 @@ def bootstrap_intervals(
     are too narrow.
     """
     n = len(table.items)
-    point = flat_figures(metrics_from_table(table))
     if n < 2:
-        return {name: (math.nan, math.nan) for name in point}
-    rng = np.random.default_rng(seed)
-    draws: dict[str, list[float]] = {name: [] for name in point}
-    for _ in range(n_resamples):
-        idx = rng.integers(0, n, size=n)
+        return {name: (math.nan, math.nan) for name in flat_figures(metrics_from_table(table))}
+
+    def figures_of(idx: np.ndarray) -> dict[str, float]:
         sample = ItemTable(
             table.items,
             table.langs,
@@ -256,13 +260,12 @@ def bootstrap_intervals(
             None if table.rankc is None else table.rankc[idx],
             None if table.agree is None else table.agree[idx],
         )
-        figures = flat_figures(metrics_from_table(sample))
-        for name in draws:
-            draws[name].append(figures.get(name, math.nan))
+        return flat_figures(metrics_from_table(sample))
+
+    _, draws = resample_items(figures_of, n, n_resamples=n_resamples, seed=seed)
     alpha = (1.0 - confidence_level) / 2.0
     out: dict[str, tuple[float, float]] = {}
-    for name, values in draws.items():
-        arr = np.asarray(values, dtype=float)
+    for name, arr in draws.items():
         arr = arr[~np.isnan(arr)]
         if len(arr) == 0:
             out[name] = (math.nan, math.nan)

@@ -270,7 +270,7 @@ def training_arguments(config: dict[str, Any]):
 
     # the collator needs the fact/language/slot columns; evaluation keeps the loss only, never the logits
     return arguments.build(TrainingArguments, config,
-                           defaults={"gradient_checkpointing_kwargs": {"use_reentrant": True}},
+                           defaults={"activation_checkpointing_kwargs": {"use_reentrant": True}},
                            forced={"remove_unused_columns": False, "prediction_loss_only": True})
 
 

@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -31,10 +33,12 @@ from typing import Any, Protocol
 
 from xlfact.analysis.tracing import TracingInputError
 from xlfact.core.atomic import write_json_atomic
+from xlfact.core.values import arg_count, arg_size
 
 API_URL = "https://api.infini-gram.io/"
 API_INDEX = "v4_dolma-v1_7_llama"
 U8_EOS, U8_VOCAB = 254, 255  # the u8 engine's vocab_size is a byte; 0xff is the document separator
+INDEX_RECORD = "xlfact_provenance.json"  # in the index folder: the corpus it was built from
 
 
 class Counter(Protocol):
@@ -53,7 +57,12 @@ def _stage_corpus(corpus: Path, stage: Path) -> int:
     n = 0
     with open(stage / "corpus.jsonl", "w", encoding="utf-8") as out:
         for f in files:
-            for line_no, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            for line_no, raw in enumerate(f.read_bytes().split(b"\n"), 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as err:  # the u8 index reserves 0xff as its document separator
+                    raise TracingInputError(f"{f} line {line_no}: not UTF-8 (byte 0x{raw[err.start]:02x} at column "
+                                            f"{err.start + 1}); expected UTF-8 text") from None
                 if not line.strip():
                     continue
                 if f.suffix == ".jsonl":
@@ -66,25 +75,65 @@ def _stage_corpus(corpus: Path, stage: Path) -> int:
                         raise TracingInputError(f"{f} line {line_no}: field 'text' is not a string")
                 else:
                     text = line
+                if not text.strip():
+                    continue
                 out.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
                 n += 1
+    if n == 0:
+        raise TracingInputError(f"{corpus}: no documents (every file is empty or blank); nothing to index")
     return n
 
 
-def build_index(corpus: str | Path, index_dir: str | Path, *, cpus: int = 1, mem_gib: int = 2) -> Path:
-    """Index a corpus with infini-gram's indexer (byte level). An existing complete index is reused."""
+def index_identity(corpus: str | Path) -> dict[str, Any]:
+    """What an index is built from: the corpus content (a hash of its bytes) and the indexer's settings."""
+    from xlfact.core.provenance import content_identity
+
+    return {"corpus": content_identity(corpus), "token_dtype": "u8"}
+
+
+def build_index(corpus: str | Path, index_dir: str | Path, *, cpus: int = 1, mem_gib: int = 2,
+                rebuild: bool = False) -> Path:
+    """Index a corpus with infini-gram's indexer (byte level). An existing complete index is reused only when its
+    :data:`INDEX_RECORD` says it was built from this corpus (else a UsageError naming what differs, or, with
+    ``rebuild``, it is built again)."""
+    from xlfact.core import provenance
+    from xlfact.core.output_dir import check_not_input
+    from xlfact.errors import UsageError
+
     index_dir = Path(index_dir).resolve()
+    check_not_input(index_dir, [corpus], "--index", index_dir)
+    identity = index_identity(corpus)
     if (index_dir / "table.0").is_file():
-        return index_dir
+        saved = provenance.read(index_dir / INDEX_RECORD)
+        differ = ["corpus (no record of the corpus that built it)"] if saved is None else \
+            provenance.differences(saved, identity)
+        if not differ:
+            return index_dir
+        if not rebuild:
+            raise UsageError(f"--index {index_dir}: built from another corpus than --corpus {corpus}: "
+                             f"{differ[0]} differs; pass --rebuild_index to index --corpus there, or use another "
+                             "--index folder")
+        shutil.rmtree(index_dir)
     stage = index_dir.with_name(index_dir.name + ".data")
     _stage_corpus(Path(corpus), stage)
+    index_dir.mkdir(parents=True, exist_ok=True)
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    cmd = [sys.executable, "-m", "infini_gram.indexing", "--data_dir", str(stage.resolve()), "--save_dir",
-           str(index_dir), "--token_dtype", "u8", "--mem", str(mem_gib), "--cpus", str(cpus),
-           "--ulimit", str(hard if hard != resource.RLIM_INFINITY else 1048576)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    # infini-gram's indexer runs its Rust steps through a shell with the --save_dir path unquoted: a path with a space
+    # (or any shell character) breaks it. It is given plain symlinks in a fresh temporary folder instead.
+    with tempfile.TemporaryDirectory(prefix="xlfact_index_") as plain:
+        if any(c.isspace() for c in plain):
+            raise UsageError(f"temporary folder {plain}: has a space, which infini-gram's indexer cannot use; set "
+                             "TMPDIR to a path without spaces")
+        (Path(plain) / "data").symlink_to(stage.resolve(), target_is_directory=True)
+        (Path(plain) / "index").symlink_to(index_dir, target_is_directory=True)
+        cmd = [sys.executable, "-m", "infini_gram.indexing", "--data_dir", f"{plain}/data", "--save_dir",
+               f"{plain}/index", "--token_dtype", "u8", "--mem", str(mem_gib), "--cpus", str(cpus),
+               "--ulimit", str(hard if hard != resource.RLIM_INFINITY else 1048576)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0 or not (index_dir / "table.0").is_file():
-        raise RuntimeError(f"infini-gram indexing of {corpus} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        last = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()][-1:] or ["no output"]
+        raise RuntimeError(f"infini-gram indexing of {corpus} failed (exit {done.returncode}): {last[0][:300]}")
+    provenance.record(index_dir / INDEX_RECORD, identity)
     return index_dir
 
 
@@ -139,7 +188,7 @@ class ApiCounter:
     def __init__(self, index: str = API_INDEX, url: str = API_URL, max_diff_tokens: int = 1000,
                  max_clause_freq: int = 50000, attempts: int = 10, backoff: float = 1.0, max_wait: float = 60.0,
                  concurrency: int = 4, timeout: float = 60.0, sleep=time.sleep) -> None:
-        if attempts < 1 or concurrency < 1 or backoff < 0:
+        if attempts < 1 or concurrency < 1 or not backoff >= 0:
             raise ApiError(f"infini-gram API: attempts ({attempts}) and concurrency ({concurrency}) must be >= 1, "
                            f"backoff ({backoff}) >= 0")
         self.index, self.url, self.attempts = index, url, attempts
@@ -218,6 +267,11 @@ def klar_trace_facts(klar_dir: str | Path, languages: Iterable[str]) -> dict[str
     return out
 
 
+def resume_record(out: Path) -> Path:
+    """The record beside a frequency file of where its counts came from (the file itself keeps MFT's format)."""
+    return out.with_name(out.name + ".provenance.json")
+
+
 def _counted_table(wanted: dict[str, list[dict[str, Any]]], counted: dict[tuple[str, int], int]) -> dict:
     """One language's facts that have a count so far, in file order."""
     return {rel: [{**f, "frequency": counted[(rel, i)]} for i, f in enumerate(rows) if (rel, i) in counted]
@@ -225,27 +279,44 @@ def _counted_table(wanted: dict[str, list[dict[str, Any]]], counted: dict[tuple[
 
 
 def count_frequencies(facts: dict[str, dict[str, list[dict[str, Any]]]], counter: Counter, out: Path,
-                      limit: int | None = None, batch_size: int = 64) -> dict:
+                      limit: int | None = None, *, source: dict[str, Any] | None = None,
+                      overwrite: bool = False, batch_size: int = 64) -> dict:
     """Count every fact, language by language, resuming from ``out``; returns the frequency file's content.
 
-    ``out`` is rewritten (atomically) after every ``batch_size`` facts, so an interrupted run (a network outage, a
-    killed job) loses at most one batch; a re-run counts only the facts missing from it (a fact counts as done when
-    ``out`` has its index with the same subject and object). A counter with ``count_many`` gets whole batches."""
+    With ``source`` (what the counts come from: the corpus identity, or the API index), counts in ``out`` are reused
+    only when its record says they come from the same source; otherwise a UsageError says what differs (``overwrite``
+    counts everything again). ``out`` is rewritten (atomically) after every ``batch_size`` facts, so an interrupted
+    run (a network outage, a killed job) loses at most one batch; a re-run counts only the facts missing from it (a
+    fact counts as done when ``out`` has its index with the same subject and object). A counter with ``count_many``
+    gets whole batches."""
+    from xlfact.core import provenance
+    from xlfact.errors import UsageError
+
     done: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    if out.is_file():
+    if out.is_file() and not overwrite:
+        if source is not None:
+            saved = provenance.read(resume_record(out))
+            differ = ["source (no record of what counted them)"] if saved is None else \
+                provenance.differences(saved, source)
+            if differ:
+                raise UsageError(f"--output_path {out}: holds counts from other inputs ({differ[0]} differs); pass "
+                                 "--overwrite to count again, or write another file")
         try:
             done = json.loads(out.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise TracingInputError(f"{out}: not valid JSON ({err.msg}); move it away or choose another --out") \
-                from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise UsageError(f"--output_path {out}: not a frequency file to resume ({type(err).__name__}); pass "
+                             "--overwrite to count again") from None
         if not isinstance(done, dict):
-            raise TracingInputError(f"{out}: expected a frequency file {{lang: {{relation: [facts]}}}}")
+            raise UsageError(f"--output_path {out}: not a frequency file {{lang: {{relation: [facts]}}}} to resume; "
+                             "pass --overwrite to count again")
+    if source is not None:
+        provenance.record(resume_record(out), source)
     count_many = getattr(counter, "count_many", None) or (lambda pairs: [counter.count(s, o) for s, o in pairs])
     result: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for lang, relations in facts.items():
         known = {(int(f["index"]), f.get("subject"), f.get("object")): f["frequency"]
                  for rel in done.get(lang, {}).values() for f in rel if "frequency" in f}
-        wanted = {rel: (rows[:limit] if limit else rows) for rel, rows in relations.items()}
+        wanted = {rel: (rows[:limit] if limit is not None else rows) for rel, rows in relations.items()}
         counted: dict[tuple[str, int], int] = {}
         todo: list[tuple[str, int, dict[str, Any]]] = []
         for rel, rows in wanted.items():
@@ -255,7 +326,6 @@ def count_frequencies(facts: dict[str, dict[str, list[dict[str, Any]]]], counter
                     counted[(rel, i)] = int(known[key])
                 else:
                     todo.append((rel, i, f))
-
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
             for (rel, i, _), n in zip(batch, count_many([(f["subject"], f["object"]) for _, _, f in batch])):
@@ -280,35 +350,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api_index", "--api-index", dest="api_index", default=API_INDEX,
                         help=f"API index (default {API_INDEX}, Dolma v1.7; see https://infini-gram.io/api_doc)")
     parser.add_argument("--api_url", default=API_URL, help=f"API endpoint (default {API_URL})")
-    parser.add_argument("--api_retries", type=int, default=10,
+    parser.add_argument("--api_retries", type=arg_size, default=10,
                         help="tries per query on a connection error, HTTP 5xx or 429 (default 10, as MFT)")
     parser.add_argument("--api_backoff", type=float, default=1.0,
                         help="seconds before the first retry, doubled each time (at most 60; 429's Retry-After wins)")
-    parser.add_argument("--api_concurrency", type=int, default=4, help="concurrent API requests (default 4)")
-    parser.add_argument("--batch_size", type=int, default=64,
+    parser.add_argument("--api_concurrency", type=arg_size, default=4, help="concurrent API requests (default 4)")
+    parser.add_argument("--batch_size", type=arg_size, default=64,
                         help="facts counted between two saves of --out (what an interrupted run can lose)")
     parser.add_argument("--klar-dir", required=True, help="KLAR-CLC folder (<lang>/<relation>.json)")
     parser.add_argument("--languages", default="en,fr,es,ar,zh,ru,ja,tr,uk,ca,ko,el")
-    parser.add_argument("--limit", type=int, default=None, help="first N facts per relation (quick runs)")
-    parser.add_argument("--cpus", type=int, default=1, help="indexer threads (1 is safe for small corpora)")
+    parser.add_argument("--limit", type=arg_count, default=None, help="first N facts per relation (quick runs)")
+    parser.add_argument("--cpus", type=arg_size, default=1, help="indexer threads (1 is safe for small corpora)")
     parser.add_argument("--output_path", "--out", dest="out", required=True, help="frequency JSON to write")
+    parser.add_argument("--rebuild_index", action="store_true",
+                        help="--index holds an index of another corpus: build it again from --corpus")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="count every fact again instead of resuming from --output_path")
     args = parser.parse_args(argv)
+    from xlfact.core import provenance
+    from xlfact.core.output_dir import check_output_file
+
     try:
+        check_output_file(args.out, inputs=[args.corpus, args.klar_dir, args.index])
         if args.api:
             counter: Counter = ApiCounter(index=args.api_index, url=args.api_url, attempts=args.api_retries,
                                           backoff=args.api_backoff, concurrency=args.api_concurrency)
+            source = {"counter": "api", "index": args.api_index, "url": args.api_url}
         else:
             if not args.index:
                 parser.error("give --index (and --corpus to build it), or --api")
             if args.corpus:
-                build_index(args.corpus, args.index, cpus=args.cpus)
+                build_index(args.corpus, args.index, cpus=args.cpus, rebuild=args.rebuild_index)
             elif not (Path(args.index) / "table.0").is_file():
                 parser.error(f"--index {args.index}: no infini-gram index there; give --corpus to build it")
+            saved = provenance.read(Path(args.index) / INDEX_RECORD) or {}
+            source = {"counter": "local", "corpus": saved.get("corpus", "unknown")}
             counter = LocalCounter(args.index)
         facts = klar_trace_facts(args.klar_dir, [x for x in args.languages.split(",") if x])
-        if args.batch_size < 1:
-            raise TracingInputError(f"--batch_size {args.batch_size}: must be at least 1")
-        result = count_frequencies(facts, counter, Path(args.out), args.limit, batch_size=args.batch_size)
+        result = count_frequencies(facts, counter, Path(args.out), args.limit, source=source,
+                                   overwrite=args.overwrite, batch_size=args.batch_size)
     except (TracingInputError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"xlfact frequency: {err}", file=sys.stderr)
         return 2

@@ -30,7 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic
+from xlfact.core.figures import pyplot, save_png
+from xlfact.core.palette import legend_outside, line_style
 from xlfact.core.runs import Run, RunError, load_run
+from xlfact.core.values import arg_count
 from xlfact.tasks import registry
 
 MARKER = "trace_checkpoint.json"
@@ -171,10 +174,29 @@ def plan_checkpoints(model_args: str, revisions: list[str], checkpoints: list[st
     return planned
 
 
+def check_local_configs(planned: list[Checkpoint]) -> None:
+    """Refuse, before anything is evaluated, a local checkpoint whose config contradicts its weights (tied config,
+    separately saved head): lm-eval's ``hf`` backend would re-tie it and trace another model than the one saved."""
+    from xlfact.models.tied_weights import config_contradiction
+
+    for checkpoint in planned:
+        folder = Path(checkpoint.source)
+        if (folder / "config.json").is_file():
+            problem = config_contradiction(folder)
+            if problem:
+                raise ValueError(problem)
+
+
 def _settings(checkpoint: Checkpoint, args: argparse.Namespace) -> dict[str, Any]:
-    return {"source": checkpoint.source, "model": args.model, "model_args": checkpoint.model_args,
-            "tasks": args.tasks, "limit": args.limit, "num_fewshot": args.num_fewshot,
-            "metadata": args.metadata}
+    """What a finished checkpoint folder was traced from: a local checkpoint also by its files' sizes and times
+    (:func:`xlfact.core.provenance.stat_identity`), so a folder retrained in place is not taken as traced."""
+    from xlfact.core.provenance import stat_identity
+
+    local = Path(checkpoint.source)
+    identity = stat_identity(local) if local.is_dir() else checkpoint.source
+    return {"source": checkpoint.source, "source_files": identity, "model": args.model,
+            "model_args": checkpoint.model_args, "tasks": args.tasks, "limit": args.limit,
+            "num_fewshot": args.num_fewshot, "metadata": args.metadata}
 
 
 def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
@@ -186,10 +208,16 @@ def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
         saved = json.loads(marker.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise RunError(f"{marker}: not valid JSON ({err.msg}); delete the folder to re-run this checkpoint") from None
-    if saved.get("settings") != json.loads(json.dumps(settings)):
+    from xlfact.core.provenance import differences
+
+    recorded = saved.get("settings") if isinstance(saved.get("settings"), dict) else {}
+    differ = differences(recorded, settings)
+    if differ:
+        key = differ[0]
         raise RunError(
-            f"{marker}: this checkpoint was traced with other settings ({saved.get('settings')}); use another "
-            "--output_path or delete the folder"
+            f"{marker}: this checkpoint was traced with other settings: {key} differs (recorded "
+            f"{recorded.get(key)!r}, now {json.loads(json.dumps(settings[key]))!r}); use another --output_path or "
+            "delete the folder"
         )
     return load_run(folder, adapters=registry.record_adapters())
 
@@ -280,7 +308,7 @@ def finished_checkpoints(out_dir: Path) -> list[tuple[Checkpoint, Run]]:
         except json.JSONDecodeError as err:
             raise RunError(f"{folder / MARKER}: not valid JSON ({err.msg}); delete the folder to re-run it") from None
         settings = marker.get("settings") or {}
-        shared = {k: v for k, v in settings.items() if k not in ("source", "model_args")}
+        shared = {k: v for k, v in settings.items() if k not in ("source", "source_files", "model_args")}
         shared["model_args"] = {k: v for k, v in (settings.get("model_args") or {}).items()
                                 if k not in ("pretrained", "revision")}
         if first is None:
@@ -372,13 +400,7 @@ def first_learned(labels: list[str], correct_by_checkpoint: list[dict]) -> list[
 
 def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
     """Per benchmark: per-language accuracy, and en-CO per language with total consistency, over training."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from xlfact.core.palette import legend_outside, line_style
-
+    plt = pyplot()
     written = []
     col = {name: i for i, name in enumerate(TIDY_HEADER)}
     for benchmark in sorted({r[col["benchmark"]] for r in rows}):
@@ -410,11 +432,7 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
             ax.set_ylim(-0.02, 1.02)
             legend_outside(ax, fontsize=7)
         path = out_dir / f"trace_{re.sub(r'[^A-Za-z0-9_-]+', '_', benchmark)}.png"
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        tmp.replace(path)
-        written.append(path)
+        written.append(save_png(fig, path, dpi=100))
     return written
 
 
@@ -479,8 +497,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--include_path", nargs="*", default=[], help="extra lm-eval task folders")
     parser.add_argument("--metadata", default=None, help="task metadata as in lm-eval: key=value,key=value or a JSON "
                         "object, e.g. data_dir=/data/polyfact")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
+    parser.add_argument("--bootstrap", type=arg_count, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into --output_path even when it is a non-empty folder xlfact did not make")
     parser.add_argument("--shard", default=None,
                         help="K/N: evaluate only checkpoints K, K+N, K+2N, ... of the plan (K from 0); auto/N takes K "
                         "from SLURM_ARRAY_TASK_ID (less SLURM_ARRAY_TASK_MIN). Shards share one --output_path; the "
@@ -491,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         args.limit = int(args.limit)
     if args.batch_size.isdigit():
         args.batch_size = int(args.batch_size)
-    from xlfact.cli import parse_metadata
+    from xlfact.core.metadata import parse_metadata
 
     args.metadata = parse_metadata(args.metadata) or None
     revisions = [r for r in args.revisions.split(",") if r]
@@ -499,9 +519,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give --revisions or --checkpoints")
     try:
         from xlfact.analysis.tracing.shards import parse_shard, summary_lock
+        from xlfact.core.output_dir import prepare_output_dir
 
         shard = parse_shard(args.shard) if args.shard else None
+        prepare_output_dir(args.output_path, command="trace", inputs=[*args.checkpoints, *args.include_path],
+                           overwrite=args.overwrite)
         planned = plan_checkpoints(args.model_args, revisions, args.checkpoints)
+        check_local_configs(planned)
         mine = shard.deal(planned) if shard else planned
         evaluate_checkpoints(args, mine, {c.label: i for i, c in enumerate(planned)})
         out = Path(args.output_path)
@@ -533,7 +557,7 @@ def summarize_main(argv: list[str]) -> int:
         "Checkpoints still running or never started are left out (the summary says how many are in).",
     )
     parser.add_argument("output_path", help="the --output_path the trace (or its shards) wrote to")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
+    parser.add_argument("--bootstrap", type=arg_count, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.shards import summary_lock
