@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,36 +232,28 @@ def flat_figures(metrics: Mapping) -> dict[str, float]:
     return out
 
 
-def bootstrap_intervals(
-    table: ItemTable,
+def cluster_bootstrap(
+    n_clusters: int,
+    figures_of: Callable[[np.ndarray], Mapping[str, float]],
     *,
     n_resamples: int = 1000,
     confidence_level: float = 0.95,
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
-    """Percentile intervals for every figure of :func:`flat_figures`, resampling whole items (facts).
+    """Percentile intervals of every figure ``figures_of(cluster_indices)`` returns, resampling whole clusters.
 
-    Each resample draws item indices with replacement and keeps all languages of a drawn item together — a cluster
-    bootstrap by fact; resampling rows would treat a fact's twelve languages as independent and give intervals that
-    are too narrow.
+    ``figures_of`` gets an array of cluster indices (0 .. n_clusters-1, drawn with replacement) and returns the
+    figures of that resample; called once with ``arange(n_clusters)`` for the names. A cluster is what is not
+    independent (a fact and its languages, an ECLeKTic question and its target languages); resampling rows instead
+    would give intervals that are too narrow. NaN draws are left out; fewer than 2 clusters gives NaN intervals.
     """
-    n = len(table.items)
-    point = flat_figures(metrics_from_table(table))
-    if n < 2:
+    point = figures_of(np.arange(n_clusters))
+    if n_clusters < 2:
         return {name: (math.nan, math.nan) for name in point}
     rng = np.random.default_rng(seed)
     draws: dict[str, list[float]] = {name: [] for name in point}
     for _ in range(n_resamples):
-        idx = rng.integers(0, n, size=n)
-        sample = ItemTable(
-            table.items,
-            table.langs,
-            table.pairs,
-            table.correct[idx],
-            None if table.rankc is None else table.rankc[idx],
-            None if table.agree is None else table.agree[idx],
-        )
-        figures = flat_figures(metrics_from_table(sample))
+        figures = figures_of(rng.integers(0, n_clusters, size=n_clusters))
         for name in draws:
             draws[name].append(figures.get(name, math.nan))
     alpha = (1.0 - confidence_level) / 2.0
@@ -274,6 +266,31 @@ def bootstrap_intervals(
         else:
             out[name] = (float(np.quantile(arr, alpha)), float(np.quantile(arr, 1.0 - alpha)))
     return out
+
+
+def bootstrap_intervals(
+    table: ItemTable,
+    *,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, tuple[float, float]]:
+    """Percentile intervals for every figure of :func:`flat_figures`, resampling whole items (facts) with
+    :func:`cluster_bootstrap`: all languages of a drawn item stay together."""
+
+    def figures_of(idx: np.ndarray) -> dict[str, float]:
+        sample = ItemTable(
+            table.items,
+            table.langs,
+            table.pairs,
+            table.correct[idx],
+            None if table.rankc is None else table.rankc[idx],
+            None if table.agree is None else table.agree[idx],
+        )
+        return flat_figures(metrics_from_table(sample))
+
+    return cluster_bootstrap(len(table.items), figures_of, n_resamples=n_resamples,
+                             confidence_level=confidence_level, seed=seed)
 
 
 def macro_mean(values: Mapping[str, float], langs: Iterable[str]) -> float:
