@@ -33,6 +33,7 @@ from xlfact.tasks.global_mmlu import benchmark as global_mmlu
 from xlfact.tasks.klar import benchmark as klar
 from xlfact.tasks.klar_trace import benchmark as klar_trace
 from xlfact.tasks.mkqa import benchmark as mkqa
+from xlfact.tasks.multiloko import benchmark as multiloko
 from xlfact.tasks.polyfact import benchmark as polyfact
 
 __all__ = ["BENCHMARKS", "Benchmark", "benchmark_report", "find", "record_adapters", "section_data", "sections"]
@@ -46,6 +47,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     klar_trace.BENCHMARK,
     mkqa.BENCHMARK,
     eclektic.BENCHMARK,
+    multiloko.BENCHMARK,
     bmlama.BMLAMA17,
     bmlama.BMLAMA53,
 )
