@@ -97,7 +97,8 @@ class ItemTable:
     """Per-item quantities from which every metric is a (ratio of) mean(s); the unit a cluster bootstrap resamples.
 
     ``correct[i, l]`` is 1.0/0.0, NaN where item i lacks language l; ``rankc[i, p]``/``agree[i, p]`` hold the
-    per-item value of language pair p (NaN where either language is missing).
+    per-item value of language pair p (NaN where either language is missing, or where the two languages' option
+    slots cannot be aligned: ``unaligned`` counts those item-pairs).
     """
 
     items: list[str]
@@ -106,10 +107,17 @@ class ItemTable:
     correct: np.ndarray
     rankc: np.ndarray | None
     agree: np.ndarray | None
+    unaligned: int = 0
 
 
-def item_table(correct: Correct, scores: Scores | None = None) -> ItemTable:
-    """Arrange per-item correctness (and, given scores, per-pair RankC and agreement) as arrays over items."""
+def item_table(correct: Correct, scores: Scores | None = None,
+               slot_keys: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> ItemTable:
+    """Arrange per-item correctness (and, given scores, per-pair RankC and agreement) as arrays over items.
+
+    ``slot_keys`` (``{item: {lang: key per slot}}``, e.g. option ids or normalised option texts in slot order) says
+    what each slot holds; a pair whose two languages hold different keys cannot be aligned slot by slot, so it is left
+    out of RankC and agreement (and counted), never compared position by position.
+    """
     items = list(correct)
     langs = languages_of(correct)
     lang_index = {lang: j for j, lang in enumerate(langs)}
@@ -119,16 +127,28 @@ def item_table(correct: Correct, scores: Scores | None = None) -> ItemTable:
             table[i, lang_index[lang]] = 1.0 if ok else 0.0
     pairs = list(itertools.combinations(langs, 2))
     rankc = agree = None
+    unaligned = 0
     if scores is not None:
         rankc = np.full((len(items), len(pairs)), np.nan)
         agree = np.full((len(items), len(pairs)), np.nan)
         for i, item in enumerate(items):
             per_lang = scores[item]
+            keys = (slot_keys or {}).get(item, {})
             for p, (a, b) in enumerate(pairs):
                 if a in per_lang and b in per_lang:
+                    if a in keys and b in keys and list(keys[a]) != list(keys[b]):
+                        unaligned += 1
+                        continue
                     rankc[i, p] = rankc_pair(per_lang[a], per_lang[b])
                     agree[i, p] = float(argmax_first(per_lang[a]) == argmax_first(per_lang[b]))
-    return ItemTable(items, langs, pairs, table, rankc, agree)
+    return ItemTable(items, langs, pairs, table, rankc, agree, unaligned)
+
+
+def slot_keys_of(by_item: Mapping[str, Mapping[str, Mapping]]) -> dict[str, dict[str, list[str]]]:
+    """``{item: {lang: record["option_ids"]}}`` of per-sample records (``{item: {lang: record}}``) that say what each
+    option slot holds, for :func:`item_table`'s alignment check."""
+    return {item: {lang: list(r["option_ids"]) for lang, r in per.items() if r.get("option_ids")}
+            for item, per in by_item.items()}
 
 
 def _nanmean(values: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -174,10 +194,12 @@ def metrics_from_table(table: ItemTable) -> dict:
         out["rankc"] = float(np.mean(pair_rankc)) if len(names) else math.nan
         out["rankc_en"] = float(np.mean(pair_rankc[with_en])) if with_en else math.nan
         out["answer_agreement"] = float(np.mean(pair_agree)) if len(names) else math.nan
+        out["rankc_unaligned"] = table.unaligned
     return out
 
 
-def cross_lingual_metrics(scores: Scores, gold: Gold) -> dict:
+def cross_lingual_metrics(scores: Scores, gold: Gold,
+                          slot_keys: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> dict:
     """Per-language accuracy and cross-lingual consistency of a model over parallel items.
 
     Args:
@@ -194,7 +216,7 @@ def cross_lingual_metrics(scores: Scores, gold: Gold) -> dict:
         ``rankc_pairs`` and ``answer_agreement_pairs``, and counts (``n_items``, ``n_items_all_languages``).
         Items missing a language count for the languages they have, as the authors' evaluator does.
     """
-    return metrics_from_table(item_table(correctness(scores, gold), scores))
+    return metrics_from_table(item_table(correctness(scores, gold), scores, slot_keys))
 
 
 def consistency_from_correct(correct: Correct) -> dict:
@@ -286,6 +308,7 @@ def bootstrap_intervals(
             table.correct[idx],
             None if table.rankc is None else table.rankc[idx],
             None if table.agree is None else table.agree[idx],
+            table.unaligned,
         )
         return flat_figures(metrics_from_table(sample))
 
