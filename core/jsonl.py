@@ -17,6 +17,19 @@ def text_line_of(path: str | Path, offset: int) -> int:
         return handle.read(offset).count(b"\n") + 1
 
 
+def read_utf8(path: str | Path, *, error: type[Exception] = DataError) -> str:
+    """The text of ``path``; a file that is not UTF-8 (a Latin-1 export, most often) raises ``error`` naming the
+    file, line and byte."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise error(f"{path} line {line}: not UTF-8 (byte 0x{data[err.start]:02x} at column {column}); expected "
+                    "UTF-8 text (re-save it as UTF-8)") from None
+
+
 def read_jsonl(
     path: str | Path, *, error: type[Exception] = DataError, unit: str = "row"
 ) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xlfact.core.stats import resample_items
+
 Scores = Mapping[str, Mapping[str, Sequence[float]]]  # item_id -> lang -> score per option slot
 Gold = Mapping[str, Mapping[str, int]]  # item_id -> lang -> gold slot
 Correct = Mapping[str, Mapping[str, bool]]  # item_id -> lang -> correct?
@@ -262,26 +264,20 @@ def cluster_bootstrap(
     confidence_level: float = 0.95,
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
-    """Percentile intervals of every figure ``figures_of(cluster_indices)`` returns, resampling whole clusters.
+    """Percentile intervals of every figure ``figures_of(cluster_indices)`` returns, resampling whole clusters with
+    the suite's one cluster bootstrap (:func:`xlfact.core.stats.resample_items`).
 
     ``figures_of`` gets an array of cluster indices (0 .. n_clusters-1, drawn with replacement) and returns the
     figures of that resample; called once with ``arange(n_clusters)`` for the names. A cluster is what is not
     independent (a fact and its languages, an ECLeKTic question and its target languages); resampling rows instead
     would give intervals that are too narrow. NaN draws are left out; fewer than 2 clusters gives NaN intervals.
     """
-    point = figures_of(np.arange(n_clusters))
     if n_clusters < 2:
-        return {name: (math.nan, math.nan) for name in point}
-    rng = np.random.default_rng(seed)
-    draws: dict[str, list[float]] = {name: [] for name in point}
-    for _ in range(n_resamples):
-        figures = figures_of(rng.integers(0, n_clusters, size=n_clusters))
-        for name in draws:
-            draws[name].append(figures.get(name, math.nan))
+        return {name: (math.nan, math.nan) for name in figures_of(np.arange(n_clusters))}
+    _, draws = resample_items(figures_of, n_clusters, n_resamples=n_resamples, seed=seed)
     alpha = (1.0 - confidence_level) / 2.0
     out: dict[str, tuple[float, float]] = {}
-    for name, values in draws.items():
-        arr = np.asarray(values, dtype=float)
+    for name, arr in draws.items():
         arr = arr[~np.isnan(arr)]
         if len(arr) == 0:
             out[name] = (math.nan, math.nan)

@@ -75,11 +75,10 @@ def _nfc(value: Any) -> Any:
 
 
 def _index(value: Any, where: str) -> int:
-    """``answer_index`` as an int: an integer, or a string of digits; never 1.7, ``true`` or ``"one"``."""
+    """``answer_index`` as an int: a JSON integer; never 1.7, ``true``, ``"one"`` or ``"1"`` (a quoted index is a
+    sign of a mis-exported file, where ``"1"`` and ``1`` may not mean the same option)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
     raise PolyFactDataError(f"{where}: answer_index {value!r} is not an integer; expected 0-3")
 
 
