@@ -135,3 +135,27 @@ def report_extras(records: list[dict[str, Any]], n_resamples: int = 200) -> dict
         out[f"{name}_ci_low"], out[f"{name}_ci_high"] = low, high
     out["transfer_helm"] = helm_transfer(correct, sources)
     return out
+
+
+# ----------------------------------------------------------------------------------------------- optional LLM judge
+# The judging protocol of the paper as HELM runs it: a judge model sees the source passage in the asked language, the
+# question and the model's answer, and says YES when the answer follows from the passage. Wording is xlfact's.
+JUDGE_PROMPT = (
+    "You grade answers to questions about a passage.\n"
+    "The passage, the question and the answer are in {language}.\n"
+    "Reply with one English word: YES if the answer is supported by the passage, NO otherwise.\n\n"
+    "Passage:\n{context}\n\nQuestion:\n{question}\n\nAnswer:\n{answer}\n\nVerdict:"
+)
+
+
+def judge_request(context: str, question: str, answer: str, language: str) -> Any:
+    """The AdaXEval client :class:`~xlfact.builders.adaxeval.llm.Request` of one verdict (greedy, 5 tokens)."""
+    from xlfact.builders.adaxeval.llm import Request
+
+    prompt = JUDGE_PROMPT.format(language=language, context=context, question=question, answer=answer)
+    return Request(step="eclektic_judge", messages=(("user", prompt),), temperature=0.0, max_tokens=5)
+
+
+def judge_says_correct(reply: str) -> bool:
+    """HELM's reading of the judge's reply: correct when it contains "yes" (case-insensitive)."""
+    return "yes" in (reply or "").lower()

@@ -132,3 +132,32 @@ def test_eclektic_runs_end_to_end_on_smollm2_and_shows_in_the_report(tmp_path, x
     correct, sources = eclektic.from_records(records)
     expected = eclektic.overall_success(correct, sources)
     assert results["eclektic_en"]["overall_success,none"] == pytest.approx(expected)
+
+
+def test_optional_llm_judge_decides_and_the_record_keeps_both_verdicts(tmp_path, monkeypatch):
+    from xlfact.builders.adaxeval.llm import ScriptedClient
+    from xlfact.tasks.eclektic import utils
+
+    seen = []
+
+    def reply(request):
+        prompt = request.messages[0][1]
+        seen.append(prompt)
+        return "YES" if "Answer:\nDie Hauptstadt ist Berlin" in prompt else "No."
+
+    client = ScriptedClient(reply, name="judge")
+    monkeypatch.setattr(utils, "judge_client", lambda url, model: client)
+    rows = fixture_rows()
+    rows[0]["de_c"] = "Das Brandenburger Tor steht in Berlin."
+    path = write_fixture(tmp_path / "e.jsonl", rows)
+    judge = utils.judge_settings({"judge_base_url": "http://localhost:8000/v1", "judge_model": "m"})
+    doc = load_documents("de", path, judge=judge)[0]
+    out = utils.process_results(doc, ["Die Hauptstadt ist Berlin\n"])
+    record = out["total_consistency"]
+    assert record["correct"] is True and record["matcher_correct"] is True and record["judge_reply"] == "YES"
+    assert "Das Brandenburger Tor steht in Berlin." in seen[0] and "in de" in seen[0]
+    out = utils.process_results(doc, ["Berlin ist es"])
+    assert out["total_consistency"]["correct"] is False and out["total_consistency"]["matcher_correct"] is True
+    with pytest.raises(UsageError, match="needs both"):
+        utils.judge_settings({"judge_model": "m"})
+    assert utils.judge_settings({}) is None

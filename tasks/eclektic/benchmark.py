@@ -16,7 +16,9 @@ BENCHMARK = Benchmark(
     groups=("eclektic_all",),
     languages=LANGUAGES,
     metadata_keys={"eclektic_file": f"eclektic_main.jsonl or a Global ECLeKTic CSV (or ${FILE_ENV}); without it "
-                   "the hub mirror", "data_revision": f"hub commit of {HUB_DATASET}"},
+                   "the hub mirror", "data_revision": f"hub commit of {HUB_DATASET}",
+                   "judge_base_url": "OpenAI-compatible endpoint of an optional LLM judge (with judge_model)",
+                   "judge_model": "the judge's model name"},
     env={"data_file": FILE_ENV},
     hub={"eclektic": HUB_DATASET},
     hub_revisions={"eclektic": HUB_REVISION},

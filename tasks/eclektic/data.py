@@ -100,9 +100,10 @@ def check_language(lang: str) -> str:
 
 
 def load_documents(lang: str, eclektic_file: str | os.PathLike | None = None,
-                   revision: str | None = None) -> list[dict[str, Any]]:
+                   revision: str | None = None, judge: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The documents of ``eclektic_<lang>``: every question asked in ``lang`` (``source``: in its own source
-    language), with its gold answer in that language and its source language."""
+    language), with its gold answer in that language, its source language and the passage (``<lang>_c``) an LLM judge
+    reads; ``judge`` (``{"judge_base_url", "judge_model"}``) is copied into each document when a judge is asked for."""
     check_language(lang)
     chosen = eclektic_file or os.environ.get(FILE_ENV) or None
     if chosen:
@@ -138,8 +139,9 @@ def load_documents(lang: str, eclektic_file: str | os.PathLike | None = None,
             raise EclekticDataError(f"{where}: q_id repeats row {seen[str(q_id)]}; expected one row per question")
         seen[str(q_id)] = number
         question, answer = _text(row, f"{asked}_q", where), _text(row, f"{asked}_a", where)
+        context = row.get(f"{asked}_c") or row.get(f"{src}_c") or ""
         docs.append({"id": str(q_id), "lang": asked, "source_lang": src, "question": question, "target": answer,
-                     "prompt": PROMPT.format(question=question)})
+                     "context": str(context), "prompt": PROMPT.format(question=question), **(judge or {})})
     if excluded:
         log.info("ECLeKTic %s: %d rows marked Exclude were left out", origin, excluded)
     if not docs:
