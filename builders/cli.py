@@ -16,7 +16,7 @@ from xlfact.builders.adaxeval.scripted import AnswerKey
 from xlfact.builders.make_task import load_tokenizer, unscorable_option, write_task_folder
 from xlfact.core.atomic import write_json_atomic, write_text_atomic
 from xlfact.core.output_dir import prepare_output_dir
-from xlfact.core.values import arg_count, arg_number, arg_positive_number, arg_size
+from xlfact.core.values import ArgumentParser, arg_count, arg_number, arg_positive_number, arg_size
 from xlfact.errors import UsageError
 
 
@@ -110,7 +110,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact build",
         description="Build a benchmark from your own corpus. `xlfact build adaxeval --corpus C --out DIR --llm "
         "openai|hf --model M` reads C (JSONL {doc_id, lang, text, pair_id} or DIR/<lang>/<name>.txt) and writes "

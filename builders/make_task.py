@@ -24,7 +24,6 @@ continuation is the option followed by the rest of the sentence; any other item 
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import sys
@@ -40,6 +39,7 @@ from xlfact.builders.adaxeval.schema import BLANK, Item
 from xlfact.core.atomic import write_text_atomic
 from xlfact.core.jsonl import read_jsonl
 from xlfact.core.output_dir import mark, prepare_output_dir
+from xlfact.core.values import ArgumentParser
 from xlfact.errors import UsageError
 
 PER_ITEM = ("acc", "acc_sum", "acc_norm", "acc_bytes")
@@ -294,7 +294,7 @@ def input_files(path: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact make-task",
         description="Turn multiple-choice JSONL (xlfact's schema, or mlda-eval's {id, question, options, answer_idx, "
         "metadata}) into an lm-eval task folder scored per option token, with groups per language and split and "

@@ -94,3 +94,11 @@ arg_size = _argtype("size")
 arg_number = _argtype("number")
 arg_positive_number = _argtype("positive_number")
 arg_bool = _argtype("bool")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser whose refusals are one line, ``<prog>: error: <message>``, exit status 2, like every other
+    bad input (argparse's own prints the whole usage first); ``--help`` still shows the usage. Subparsers inherit it."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (--help shows the options)\n")

@@ -12,13 +12,13 @@ import argparse
 import sys
 
 from xlfact.core.runs import load_runs
-from xlfact.core.values import arg_count
+from xlfact.core.values import ArgumentParser, arg_count
 from xlfact.errors import EXIT_BAD_INPUT, XlfactError, one_line
 from xlfact.tasks import registry
 
 
 def build_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact leaderboard build",
         description="Collect lm-eval runs (results_<date>.json, and --log_samples files for per-language and "
         "cross-lingual figures with bootstrap CIs) and write a static site: index.html, leaderboard.json, "

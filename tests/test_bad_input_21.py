@@ -39,9 +39,10 @@ def hashes(*paths: Path) -> dict[str, str]:
 
 
 def refused(code: int, err: str, *needles: str) -> str:
-    """Exit 2, no traceback, and the last stderr line names every needle; returns that line."""
+    """Exit 2, no traceback, one stderr line, naming every needle; returns that line."""
     assert code == 2, err[-2000:]
     assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err[-2000:]  # one line (argparse's usage block included)
     last = err.strip().splitlines()[-1]
     for needle in needles:
         assert needle in last, (needle, last)
@@ -171,6 +172,16 @@ def test_frequency_resume_knows_its_corpus(freq_inputs, capsys):
     assert hashes(root / "f.json") == before
     assert cli(_freq(root, klar, "B.jsonl", "ib", "f.json", "--overwrite"), capsys)[0] == 0
     assert _paris_count(root / "f.json") == 10
+
+
+def test_frequency_never_indexes_into_a_users_folder(freq_inputs, capsys):
+    root, klar = freq_inputs
+    mine = root / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    refused(*cli(_freq(root, klar, "A.jsonl", "mine", "f.json"), capsys), "--index", "not written by xlfact")
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    refused(*cli(_freq(root, klar, "A.jsonl", "idx", "A.jsonl"), capsys), "--output_path", "is the input")
 
 
 def test_frequency_negative_limit(freq_inputs, capsys):
@@ -383,6 +394,14 @@ def test_trace_frequency_reports_repeats_and_unknown_indices(tmp_path, capsys):
     assert "1 repeated record(s)" in err and "no frequency list" in err and "99" in err
     checks = json.loads((tmp_path / "a.json").read_text())["record_checks"]
     assert checks["duplicates"] == {"step1": 1} and checks["not_in_frequencies"] == {"step1": {"en": [99]}}
+
+
+def test_trace_frequency_non_utf8_frequencies(tmp_path, capsys):
+    freq = tmp_path / "f.json"
+    freq.write_bytes(_frequencies(tmp_path / "f.json").read_bytes().replace(b"s1", b"s\xe91"))
+    rec = _records(tmp_path / "r.jsonl", [("step1", 1, True)])
+    refused(*cli(["trace", "frequency", "--records", str(rec), "--frequencies", str(freq), "--output_path",
+                  str(tmp_path / "a.json")], capsys), "f.json line 1", "not UTF-8")
 
 
 def _similarity(tmp_path: Path, analysis: Path, *extra: str) -> list[str]:

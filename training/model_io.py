@@ -197,6 +197,18 @@ def effective_trainer_arguments(args) -> dict[str, Any]:
     return out
 
 
+def process_layout(trainer_args=None) -> dict[str, Any]:
+    """How many processes trained the model and how they talked (``accelerate launch`` / ``torchrun``): the world
+    size, the trainer's parallel mode and the ``torch.distributed`` backend (gloo on CPU, nccl on CUDA)."""
+    import torch.distributed as dist
+
+    world = int(getattr(trainer_args, "world_size", 0) or os.environ.get("WORLD_SIZE", "1") or 1)
+    mode = getattr(trainer_args, "parallel_mode", None)
+    backend = dist.get_backend() if dist.is_available() and dist.is_initialized() else None
+    return {"world_size": world, "parallel_mode": getattr(mode, "value", str(mode) if mode is not None else None),
+            "backend": backend}
+
+
 def model_card(config: dict[str, Any], data: dict[str, Any], metrics: dict[str, Any], has_adapter: bool,
                trainer_args=None) -> str:
     """The model card (Hugging Face README with YAML front matter) of a finished run.
@@ -225,6 +237,8 @@ def model_card(config: dict[str, Any], data: dict[str, Any], metrics: dict[str, 
         "## Effective trainer arguments" + (f" ({type(trainer_args).__name__})" if trainer_args is not None else ""),
         "", "```yaml", yaml.safe_dump(effective_trainer_arguments(trainer_args) if trainer_args is not None else {},
                                       sort_keys=True, allow_unicode=True).rstrip(), "```", "",
+        "## Processes", "", "```yaml", yaml.safe_dump(process_layout(trainer_args), sort_keys=False).rstrip(), "```",
+        "",
         "## Effective LoRA config", "", "```yaml", yaml.safe_dump(effective_lora(config.get("lora")),
                                                                   sort_keys=True).rstrip(), "```", "",
         "## Training result", "", "```yaml", yaml.safe_dump(metrics, sort_keys=False).rstrip(), "```", "",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
-from xlfact.core.values import arg_count, arg_positive_number, arg_size
+from xlfact.core.values import ArgumentParser, arg_count, arg_positive_number, arg_size
 from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
 
 PAPER_LANGS = POLYFACT_LANGUAGES  # the PolyFact paper's 12 languages, from its spec
@@ -58,7 +58,7 @@ def _text_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xlfact analyze", description=__doc__,
+    parser = ArgumentParser(prog="xlfact analyze", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 

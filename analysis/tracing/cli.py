@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
 from xlfact.core.atomic import write_json_atomic
-from xlfact.core.values import arg_size
+from xlfact.core.jsonl import read_utf8
+from xlfact.core.values import ArgumentParser, arg_size
 
 
 def record_checks(table, checkpoints) -> dict:
@@ -29,7 +29,7 @@ def record_checks(table, checkpoints) -> dict:
 
 
 def frequency_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact trace frequency",
         description="Recall against fact frequency per checkpoint, as Liu et al. (2025) analyse it: P(correct | "
         "frequency) in 29 log bins (pooled and per language), the per-language frequency-threshold classifier, and "
@@ -76,7 +76,7 @@ def frequency_main(argv: list[str]) -> int:
 
 
 def similarity_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact trace similarity",
         description="Per checkpoint and layer, the mean cosine (clipped to [0, 1]) of each language's last-token "
         "hidden state of the parallel fact sentences with English's, per fact class (fn/tp/tn/fp/all from the final "
@@ -98,7 +98,7 @@ def similarity_main(argv: list[str]) -> int:
     try:
         check_output_file(args.out, inputs=[args.analysis, args.frequencies, args.klar_dir, *args.checkpoints])
         table = read_frequencies(args.frequencies)
-        analysis = json.loads(Path(args.analysis).read_text(encoding="utf-8"))
+        analysis = json.loads(read_utf8(args.analysis, error=TracingInputError))
         try:
             final = analysis["checkpoints"][analysis["order"][-1]]
             classifier = final["threshold_classifier"]
