@@ -56,16 +56,21 @@ def list_checkpoints(folder: str | os.PathLike) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def merged_state_dict(model) -> dict[str, Any]:
+def merged_state_dict(model, dtype=None) -> dict[str, Any]:
     """The state dict of ``model`` with any LoRA update folded in, keyed as the plain base model, on the CPU.
 
     ``model`` is a ``PeftModel`` (LoRA, optional ``modules_to_save``) or a plain ``PreTrainedModel``; its own
-    parameters are not modified.
+    parameters are not modified. ``dtype`` (a torch dtype) casts floating-point tensors while copying, so a bf16
+    save of a float32 model never holds a float32 copy of it.
     """
     import torch
 
+    def copy(value):
+        target = dtype if dtype is not None and value.is_floating_point() else value.dtype
+        return value.detach().to("cpu", dtype=target, copy=True)
+
     if not hasattr(model, "get_base_model"):
-        return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        return {k: copy(v) for k, v in model.state_dict().items()}
     base = model.get_base_model()
     adapter = getattr(model, "active_adapter", "default")
     adapter = adapter[0] if isinstance(adapter, (list, tuple)) else adapter
@@ -83,7 +88,7 @@ def merged_state_dict(model) -> dict[str, Any]:
             if clean in deltas and key.endswith(".base_layer.weight"):
                 delta = deltas[clean].get_delta_weight(adapter)
                 value = (value.float() + delta.float()).to(value.dtype)
-            out[clean] = value.detach().to("cpu", copy=True)
+            out[clean] = copy(value)
     return out
 
 
@@ -102,10 +107,7 @@ def write_model_folder(model, folder: str | os.PathLike, dtype: str | None = Non
 
     from xlfact.models.tied_weights import pairs_apart, tied_pairs, ties_embeddings
 
-    state = merged_state_dict(model)
-    if dtype and dtype != "auto":
-        target = getattr(torch, dtype)
-        state = {k: v.to(target) if v.is_floating_point() else v for k, v in state.items()}
+    state = merged_state_dict(model, getattr(torch, dtype) if dtype and dtype != "auto" else None)
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     config = copy.deepcopy(base.config)
     if ties_embeddings(config):
