@@ -396,6 +396,14 @@ def test_trace_frequency_reports_repeats_and_unknown_indices(tmp_path, capsys):
     assert checks["duplicates"] == {"step1": 1} and checks["not_in_frequencies"] == {"step1": {"en": [99]}}
 
 
+def test_trace_frequency_non_utf8_frequencies(tmp_path, capsys):
+    freq = tmp_path / "f.json"
+    freq.write_bytes(_frequencies(tmp_path / "f.json").read_bytes().replace(b"s1", b"s\xe91"))
+    rec = _records(tmp_path / "r.jsonl", [("step1", 1, True)])
+    refused(*cli(["trace", "frequency", "--records", str(rec), "--frequencies", str(freq), "--output_path",
+                  str(tmp_path / "a.json")], capsys), "f.json line 1", "not UTF-8")
+
+
 def _similarity(tmp_path: Path, analysis: Path, *extra: str) -> list[str]:
     (tmp_path / "ckpts").mkdir(exist_ok=True)
     return ["trace", "similarity", "--checkpoints", str(tmp_path / "ckpts"), "--analysis", str(analysis),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
 from xlfact.core.atomic import write_json_atomic
+from xlfact.core.jsonl import read_utf8
 from xlfact.core.values import ArgumentParser, arg_size
 
 
@@ -97,7 +98,7 @@ def similarity_main(argv: list[str]) -> int:
     try:
         check_output_file(args.out, inputs=[args.analysis, args.frequencies, args.klar_dir, *args.checkpoints])
         table = read_frequencies(args.frequencies)
-        analysis = json.loads(Path(args.analysis).read_text(encoding="utf-8"))
+        analysis = json.loads(read_utf8(args.analysis, error=TracingInputError))
         try:
             final = analysis["checkpoints"][analysis["order"][-1]]
             classifier = final["threshold_classifier"]
