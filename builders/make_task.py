@@ -38,6 +38,7 @@ from xlfact.builders.adaxeval.corpus import BuildError
 from xlfact.builders.adaxeval.schema import BLANK, Item
 from xlfact.core.atomic import write_text_atomic
 from xlfact.core.jsonl import read_jsonl
+from xlfact.evaluators.multiple_choice import continuation_token_counts, tokenizer_from_metadata
 
 PER_ITEM = ("acc", "acc_sum", "acc_norm", "acc_bytes")
 CROSS = ("total_consistency", "mean_languages_correct", "en_co", "rankc", "rankc_en", "answer_agreement")
@@ -100,8 +101,6 @@ def unscorable_option(item: Item, tokenizer: Any) -> str:
     """Why ``item`` cannot be scored per token with ``tokenizer`` (empty when it can): an option whose continuation
     adds no token after the context (a tokenizer that merges the cloze prefix's last characters with the option, as
     CJK tokenizers without spaces can), which lm-eval would score as an empty continuation."""
-    from xlfact.evaluators.multiple_choice import continuation_token_counts
-
     context, continuations = render(item)
     for k, continuation in enumerate(continuations):
         try:
@@ -114,8 +113,6 @@ def unscorable_option(item: Item, tokenizer: Any) -> str:
 
 def load_tokenizer(name: str) -> Any:
     """The tokenizer named by ``--tokenizer`` (a folder or hub name), loaded as lm-eval's per-token scorer does."""
-    from xlfact.evaluators.multiple_choice import tokenizer_from_metadata
-
     try:
         return tokenizer_from_metadata({"tokenizer": name})
     except (OSError, ValueError) as err:

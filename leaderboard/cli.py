@@ -13,6 +13,9 @@ import sys
 
 from xlfact.core.runs import load_runs
 from xlfact.errors import EXIT_BAD_INPUT, XlfactError, one_line
+from xlfact.leaderboard.identity import LabelError, check_labels, parse_labels
+from xlfact.leaderboard.site import HubError, hub_payload, push_to_hub, write_site
+from xlfact.leaderboard.table import build_table
 from xlfact.tasks import registry
 
 
@@ -40,10 +43,6 @@ def build_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if not args.output_path:
         parser.error("the following argument is required: --output_path")
-
-    from xlfact.leaderboard.identity import LabelError, check_labels, parse_labels
-    from xlfact.leaderboard.site import HubError, hub_payload, push_to_hub, write_site
-    from xlfact.leaderboard.table import build_table
 
     try:
         labels = parse_labels(args.label)

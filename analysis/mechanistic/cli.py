@@ -21,7 +21,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xlfact.analysis.mechanistic.common import AnalysisInputError
+from xlfact.analysis.mechanistic import compare, lens, plots, sources
+from xlfact.analysis.mechanistic.common import AnalysisInputError, load_model, progress
+from xlfact.core.atomic import write_json_atomic
+from xlfact.errors import XlfactError
+from xlfact.tasks.klar.data import KlarDataError
 from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
 
 PAPER_LANGS = POLYFACT_LANGUAGES  # the PolyFact paper's 12 languages, from its spec
@@ -122,9 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ----------------------------------------------------------------------------------------------- logit lens
 def cmd_lens(args: argparse.Namespace) -> dict[str, Any]:
-    from xlfact.analysis.mechanistic import lens, plots, sources
-    from xlfact.analysis.mechanistic.common import load_model, progress
-
     if args.items:
         items = sources.read_lens_jsonl(args.items)
     elif args.polyfact_dir:
@@ -290,8 +291,6 @@ def cmd_failures(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
-    from xlfact.analysis.mechanistic import compare
-
     labels = tuple(x.strip() for x in args.labels.split(","))
     if len(labels) != 2:
         raise AnalysisInputError(f"--labels {args.labels!r}: expected two comma-separated labels")
@@ -303,10 +302,6 @@ COMMANDS = {"logit-lens": cmd_lens, "lape": cmd_lape, "lahis": cmd_lahis, "failu
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from xlfact.core.atomic import write_json_atomic
-    from xlfact.errors import XlfactError
-    from xlfact.tasks.klar.data import KlarDataError
-
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         result = COMMANDS[args.command](args)

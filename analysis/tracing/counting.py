@@ -30,6 +30,8 @@ from typing import Any, Protocol
 
 from xlfact.analysis.tracing import TracingInputError
 from xlfact.core.atomic import write_json_atomic
+from xlfact.tasks.klar.data import read_relation_file
+from xlfact.tasks.klar_trace.data import RELATIONS
 
 API_URL = "https://api.infini-gram.io/"
 API_INDEX = "v4_dolma-v1_7_llama"
@@ -144,9 +146,6 @@ class ApiCounter:
 # ----------------------------------------------------------------------------------------------- facts
 def klar_trace_facts(klar_dir: str | Path, languages: Iterable[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """The klar_trace facts (12 relations, file order) of each language, without frequencies."""
-    from xlfact.tasks.klar.data import read_relation_file
-    from xlfact.tasks.klar_trace.data import RELATIONS
-
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for lang in languages:
         out[lang] = {rel: [{"subject": s["subject"], "object": s["object"], "index": int(s["index"])}

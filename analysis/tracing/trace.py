@@ -27,9 +27,12 @@ from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic
 from xlfact.core.figures import pyplot, save_png
+from xlfact.core.metadata import parse_metadata
 from xlfact.core.palette import legend_outside, line_style
 from xlfact.core.runs import Run, RunError, load_run
+from xlfact.evaluators.klar import trace_relation_clc
 from xlfact.tasks import registry
+from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager, needs_builtin_tasks
 
 MARKER = "trace_checkpoint.json"
 TIDY_HEADER = ["checkpoint", "step", "benchmark", "task", "language", "metric", "value", "ci_low", "ci_high", "n"]
@@ -196,8 +199,6 @@ def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint]) ->
     """Evaluate every checkpoint not finished yet; returns all checkpoints with their runs, in order."""
     from tqdm.auto import tqdm
 
-    from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager, needs_builtin_tasks
-
     root = Path(args.output_path) / "checkpoints"
     needs_defaults: bool | None = None  # decided on the first checkpoint evaluated
     out: list[tuple[Checkpoint, Run]] = []
@@ -267,7 +268,6 @@ def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -
             rows.append([*head, benchmark, task_of.get(lang, benchmark) if lang else benchmark, lang or "all", metric,
                          value, None, None, rep["n_items"]])
         if benchmark == "klar_trace":  # the paper's CLC within each relation, per language
-            from xlfact.evaluators.klar import trace_relation_clc
 
             for lang, per in trace_relation_clc(records).items():
                 for relation, value in per.items():
@@ -357,26 +357,22 @@ def summarize(results: list[tuple[Checkpoint, Run]], out_dir: Path, *, n_resampl
     return summary
 
 
-ANALYSES = {"frequency": "frequency_main", "similarity": "similarity_main"}
+DESCRIPTION = (
+    "Evaluate a series of checkpoints (hub revisions or local folders) with lm-eval and trace "
+    "per-language accuracy and cross-lingual consistency over training. Writes, under --output_path: "
+    "checkpoints/<label>/ (lm-eval results and samples per checkpoint; finished ones are skipped on re-run), "
+    "trace.csv (checkpoint, step, benchmark, task, language, metric, value, 95%% CI, n), first_learned.csv "
+    "(per fact and language: first checkpoint correct, checkpoint from which it stays correct), "
+    "trace_<benchmark>.png and trace.json. Analyses of a finished trace: 'xlfact trace frequency --help' "
+    "(recall vs fact frequency, threshold classifier, cross-lingual transfer) and 'xlfact trace similarity "
+    "--help' (representation similarity with English per layer)."
+
+)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ANALYSES:  # xlfact trace frequency|similarity ...: the analyses of a finished trace
-        from xlfact.analysis.tracing import cli
-
-        return getattr(cli, ANALYSES[argv[0]])(argv[1:])
-    parser = argparse.ArgumentParser(
-        prog="xlfact trace",
-        description="Evaluate a series of checkpoints (hub revisions or local folders) with lm-eval and trace "
-        "per-language accuracy and cross-lingual consistency over training. Writes, under --output_path: "
-        "checkpoints/<label>/ (lm-eval results and samples per checkpoint; finished ones are skipped on re-run), "
-        "trace.csv (checkpoint, step, benchmark, task, language, metric, value, 95%% CI, n), first_learned.csv "
-        "(per fact and language: first checkpoint correct, checkpoint from which it stays correct), "
-        "trace_<benchmark>.png and trace.json. Analyses of a finished trace: 'xlfact trace frequency --help' "
-        "(recall vs fact frequency, threshold classifier, cross-lingual transfer) and 'xlfact trace similarity "
-        "--help' (representation similarity with English per layer).",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``xlfact trace`` (the evaluation of checkpoints); :mod:`xlfact.analysis.tracing.cli` adds the
+    analyses as subcommands."""
     parser.add_argument("--model", default="hf", help="lm-eval model type (default hf)")
     parser.add_argument("--model_args", default="", help="lm-eval model args, e.g. pretrained=allenai/OLMo-2-0425-1B")
     parser.add_argument("--revisions", default="",
@@ -385,8 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoints", nargs="*", default=[],
                         help="local checkpoint folders, in training order; a folder of checkpoints "
                         "(xlfact train with training.save_every) is read in step order")
-    parser.add_argument("--tasks", required=True, help="comma-separated lm-eval tasks or groups")
-    parser.add_argument("--output_path", required=True, help="folder for everything the trace writes")
+    parser.add_argument("--tasks", help="comma-separated lm-eval tasks or groups (required)")
+    parser.add_argument("--output_path", help="folder for everything the trace writes (required)")
     parser.add_argument("--limit", type=float, default=None, help="lm-eval --limit")
     parser.add_argument("--num_fewshot", type=int, default=None)
     parser.add_argument("--batch_size", default="1")
@@ -396,14 +392,18 @@ def main(argv: list[str] | None = None) -> int:
                         "object, e.g. data_dir=/data/polyfact")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """``xlfact trace`` without a subcommand: evaluate the checkpoints and write the trace."""
+    missing = [flag for flag, value in (("--tasks", args.tasks), ("--output_path", args.output_path)) if not value]
+    if missing:
+        parser.error(f"the following arguments are required: {', '.join(missing)}")
     args.tasks = [t for t in args.tasks.split(",") if t]
     if args.limit is not None and args.limit.is_integer():
         args.limit = int(args.limit)
     if args.batch_size.isdigit():
         args.batch_size = int(args.batch_size)
-    from xlfact.core.metadata import parse_metadata
-
     args.metadata = parse_metadata(args.metadata) or None
     revisions = [r for r in args.revisions.split(",") if r]
     if not revisions and not args.checkpoints:
