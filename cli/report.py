@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--focus", default="zh", help="focus language of the CLiKA table (default zh, as the paper)")
     parser.add_argument("--figures", metavar="DIR", help="where to write the figures as PNG and SVG (default: "
                         "xlfact_figures/ beside the JSON report)")
-    parser.add_argument("--no-figures", action="store_true", help="write no figures")
+    parser.add_argument("--no_figures", action="store_true", help="write no figures")
+    parser.add_argument("--no-figures", dest="no_figures", action="store_true", help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--foundation", help="CLiKA: output path of the foundation (base) model's run; adds the "
                         "change-after-instruction-tuning table, this run minus that one (CLiKA Tables 9-12)")
     args = parser.parse_args(argv)

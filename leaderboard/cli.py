@@ -37,8 +37,12 @@ def build_main(argv: list[str]) -> int:
                         "Default: the hub id, or a local checkpoint's folder name")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--push-to-hub", metavar="ORG/DATASET", help="upload the table and results files")
-    parser.add_argument("--with-samples", action="store_true", help="also upload the --log_samples files")
+    parser.add_argument("--push_to_hub", metavar="ORG/DATASET", help="upload the table and results files")
+    parser.add_argument("--push-to-hub", dest="push_to_hub",
+                   help=argparse.SUPPRESS)  # old spelling
+    parser.add_argument("--with_samples", action="store_true", help="also upload the --log_samples files")
+    parser.add_argument("--with-samples", dest="with_samples", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--private", action="store_true", help="create the dataset as private")
     args = parser.parse_args(argv)
     if not args.output_path:

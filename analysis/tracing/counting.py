@@ -182,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
                         "line) to index locally")
     parser.add_argument("--index", help="infini-gram index folder (built from --corpus if absent)")
     parser.add_argument("--api", action="store_true", help=f"use the public infini-gram API ({API_URL}; network)")
-    parser.add_argument("--api-index", default=API_INDEX, help=f"API index (default {API_INDEX})")
-    parser.add_argument("--klar-dir", required=True, help="KLAR-CLC folder (<lang>/<relation>.json)")
+    parser.add_argument("--api_index", default=API_INDEX, help=f"API index (default {API_INDEX})")
+    parser.add_argument("--api-index", dest="api_index", help=argparse.SUPPRESS)  # old spelling
+    parser.add_argument("--klar_dir", "--klar-dir", required=True, help="KLAR-CLC folder (<lang>/<relation>.json)")
     parser.add_argument("--languages", default="en,fr,es,ar,zh,ru,ja,tr,uk,ca,ko,el")
     parser.add_argument("--limit", type=int, default=None, help="first N facts per relation (quick runs)")
     parser.add_argument("--cpus", type=int, default=1, help="indexer threads (1 is safe for small corpora)")
