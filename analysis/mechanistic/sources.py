@@ -16,16 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
-from xlfact.core.atomic import write_text_atomic
-from xlfact.core.jsonl import read_jsonl
-from xlfact.tasks.klar.data import (
-    RELATIONS,
-    demonstration_positions,
-    demonstration_rng,
-    read_relation_file,
-    resolve_klar_dir,
-)
-from xlfact.tasks.polyfact.data import load_polyfact
+from xlfact.core.jsonl import read_jsonl, read_utf8
 
 LENS_FIELDS = ("lang", "prompt", "answer", "answer_en")
 KLAR_LENS_LANGS = ("es", "fr", "ru", "zh", "ja", "ar")  # the authors' TARGET_LANGS (LIMnb:574)
@@ -75,6 +66,14 @@ def klar_lens_items(
 ) -> list[dict[str, Any]]:
     """Lens items from KLAR-CLC: the named specimens first, then the first ``per_relation`` samples of each relation
     and language (file order). ``answer_en`` is the sample's ``object_en`` (else the English file's object)."""
+    from xlfact.tasks.klar.data import (
+        RELATIONS,
+        demonstration_positions,
+        demonstration_rng,
+        read_relation_file,
+        resolve_klar_dir,
+    )
+
     root = resolve_klar_dir(klar_dir)
     cache: dict[tuple[str, str], Any] = {}
 
@@ -123,6 +122,8 @@ def klar_lens_items(
 
 def polyfact_lens_items(data_dir: str | Path | None, langs: Sequence[str], limit: int = 20) -> list[dict[str, Any]]:
     """Lens items from PolyFact: ``"{question} "`` as the prompt, the answer text, and the English row's answer."""
+    from xlfact.tasks.polyfact.data import load_polyfact
+
     english = {r["fact_id"]: r["answer_text"] for r in load_polyfact("en", data_dir=data_dir)}
     items = []
     for lang in langs:
@@ -143,7 +144,7 @@ def text_dir_units(text_dir: str | Path, langs: Sequence[str]) -> dict[str, list
         if not path.is_file():
             raise AnalysisInputError(f"{path}: missing; --text-dir needs one <lang>.txt per language "
                                      f"({', '.join(langs)})")
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = [line.strip() for line in read_utf8(path, error=AnalysisInputError).splitlines() if line.strip()]
         if not lines:
             raise AnalysisInputError(f"{path}: no non-blank lines")
         out[lang] = lines
@@ -219,4 +220,6 @@ def text_units(args: Any, langs: Sequence[str]) -> tuple[str, dict[str, list[str
 
 
 def dump_items(path: Path, items: list[dict[str, Any]]) -> None:
+    from xlfact.core.atomic import write_text_atomic
+
     write_text_atomic(path, "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))
