@@ -20,6 +20,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from xlfact.cli.eval import eval_main
+from xlfact.cli.report import main as report_main
 from xlfact.tasks import tasks_dir
 
 
@@ -130,8 +132,6 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.limit:
         eval_argv += ["--limit", str(args.limit)]
-    from xlfact.cli.eval import eval_main
-    from xlfact.cli.report import main as report_main
 
     eval_main(eval_argv)
     return report_main([args.output_path, "--bootstrap", str(args.bootstrap)])

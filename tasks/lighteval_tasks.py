@@ -84,6 +84,7 @@ from xlfact.tasks.global_mmlu.data import LANGUAGES as GMMLU_LANGUAGES
 from xlfact.tasks.global_mmlu.data import validate_row as validate_gmmlu_row
 from xlfact.tasks.klar.data import KLAR_DIR_ENV
 from xlfact.tasks.klar.utils import first_line, load_klar
+from xlfact.tasks.lighteval_compat import apply
 from xlfact.tasks.per_token import align_slots
 from xlfact.tasks.polyfact.data import (
     CLEAN_EXCLUDED_PROPERTIES,
@@ -434,8 +435,6 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m xlfact.tasks.lighteval_tasks ARGS``: LightEval's CLI (``lighteval ARGS``) after the offline fixes,
     with the model's tokenizer named for the per-token rule."""
     import sys
-
-    from xlfact.tasks.lighteval_compat import apply
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not os.environ.get(TOKENIZER_ENV) and (name := tokenizer_from_model_args(argv)):

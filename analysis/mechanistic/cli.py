@@ -45,16 +45,26 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
                    help="output folder (JSON, PNG figures, cache/)")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...); default cpu")
     p.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "float16", "auto"))
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no_progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", dest="no_progress", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
 
 
 def _text_flags(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--text-dir", help="folder of <lang>.txt, one text unit (sentence) a line")
-    src.add_argument("--ted-jsonl", help="TED2025 multi_way.jsonl (the paper's corpus), the authors' chunking")
-    src.add_argument("--hub-dataset", help="Hugging Face dataset repo holding TED2025 multi_way.jsonl")
-    src.add_argument("--klar-dir", help="KLAR-CLC folder: sentences built from its facts (the default source, with "
+    src.add_argument("--text_dir", help="folder of <lang>.txt, one text unit (sentence) a line")
+    src.add_argument("--text-dir", dest="text_dir",
+                   help=argparse.SUPPRESS)  # old spelling
+    src.add_argument("--ted_jsonl", help="TED2025 multi_way.jsonl (the paper's corpus), the authors' chunking")
+    src.add_argument("--ted-jsonl", dest="ted_jsonl",
+                   help=argparse.SUPPRESS)  # old spelling
+    src.add_argument("--hub_dataset", help="Hugging Face dataset repo holding TED2025 multi_way.jsonl")
+    src.add_argument("--hub-dataset", dest="hub_dataset",
+                   help=argparse.SUPPRESS)  # old spelling
+    src.add_argument("--klar_dir", help="KLAR-CLC folder: sentences built from its facts (the default source, with "
                                         "$XLFACT_KLAR_DIR or ./KLAR-CLC)")
+    src.add_argument("--klar-dir", dest="klar_dir",
+                   help=argparse.SUPPRESS)  # old spelling
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,31 +76,51 @@ def build_parser() -> argparse.ArgumentParser:
     _model_flags(p)
     items = p.add_mutually_exclusive_group()
     items.add_argument("--items", help="JSONL of {lang, prompt, answer, answer_en[, decoy]}")
-    items.add_argument("--polyfact-dir", help="PolyFact folder <dir>/<lang>/test.jsonl: items from its questions")
-    p.add_argument("--klar-dir", help="KLAR-CLC folder (the default item source)")
+    items.add_argument("--polyfact_dir", help="PolyFact folder <dir>/<lang>/test.jsonl: items from its questions")
+    items.add_argument("--polyfact-dir", dest="polyfact_dir",
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--klar_dir", help="KLAR-CLC folder (the default item source)")
+    p.add_argument("--klar-dir", dest="klar_dir",
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--langs", type=_langs, default=None, help="languages (KLAR default: es,fr,ru,zh,ja,ar)")
-    p.add_argument("--per-relation", type=arg_count, default=1,
+    p.add_argument("--per_relation", type=arg_count, default=1,
                    help="KLAR: first N samples of each relation and language")
+    p.add_argument("--per-relation", dest="per_relation", type=arg_count,
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--specimen", action="append", default=None,
                    help="KLAR LANG/RELATION#INDEX to include first (default: the paper's Figure 3 facts)")
     p.add_argument("--limit", type=arg_count, default=None, help="at most N items")
-    p.add_argument("--final-norm", choices=("model", "authors"), default="model",
+    p.add_argument("--final_norm", choices=("model", "authors"), default="model",
                    help="model: the model's own logits at the last point (default); authors: re-apply the final norm "
                         "to every point as the notebook did")
-    p.add_argument("--batch-size", type=arg_size, default=8)
-    p.add_argument("--plot-items", type=arg_count, default=6, help="specimen figures for the first N items")
+    p.add_argument("--final-norm", dest="final_norm", choices=("model", "authors"),
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--batch_size", type=arg_size, default=8)
+    p.add_argument("--batch-size", dest="batch_size", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--plot_items", type=arg_count, default=6, help="specimen figures for the first N items")
+    p.add_argument("--plot-items", dest="plot_items", type=arg_count,
+                   help=argparse.SUPPRESS)  # old spelling
 
     p = sub.add_parser("lape", help="language-specific MLP neurons (paper Figs. 5, 14)")
     _model_flags(p)
     _text_flags(p)
     p.add_argument("--langs", type=_langs, default=list(PAPER_LANGS))
-    p.add_argument("--tokens-per-lang", type=arg_size, default=2_000_000)
-    p.add_argument("--seq-len", type=arg_size, default=1024)
-    p.add_argument("--batch-size", type=arg_size, default=8)
+    p.add_argument("--tokens_per_lang", type=arg_size, default=2_000_000)
+    p.add_argument("--tokens-per-lang", dest="tokens_per_lang", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--seq_len", type=arg_size, default=1024)
+    p.add_argument("--seq-len", dest="seq_len", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--batch_size", type=arg_size, default=8)
+    p.add_argument("--batch-size", dest="batch_size", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--frac", type=arg_positive_number, default=0.01,
                    help="selected share of all neurons (k = int(L*I*frac))")
-    p.add_argument("--k-rounding", choices=("int", "round"), default="int",
+    p.add_argument("--k_rounding", choices=("int", "round"), default="int",
                    help="int: run_lape.py (default); round: the paper-era notebook")
+    p.add_argument("--k-rounding", dest="k_rounding", choices=("int", "round"),
+                   help=argparse.SUPPRESS)  # old spelling
 
     p = sub.add_parser("lahis", help="language-important attention heads (paper Figs. 7, 8)")
     _model_flags(p)
@@ -98,21 +128,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--langs", type=_langs, default=list(PAPER_LANGS))
     p.add_argument("--chunks", type=arg_size, default=500, help="chunks per language (seed-86 shuffle, first N)")
     p.add_argument("--join", type=arg_size, default=5, help="text-dir / KLAR units joined N at a time into one chunk")
-    p.add_argument("--max-length", type=arg_size, default=512)
+    p.add_argument("--max_length", type=arg_size, default=512)
+    p.add_argument("--max-length", dest="max_length", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--lr", type=arg_positive_number, default=1e-2)
-    p.add_argument("--mask-dtype", choices=("model", "bfloat16", "float32"), default="model",
+    p.add_argument("--mask_dtype", choices=("model", "bfloat16", "float32"), default="model",
                    help="dtype of the head mask (the authors: bfloat16)")
+    p.add_argument("--mask-dtype", dest="mask_dtype", choices=("model", "bfloat16", "float32"),
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--noncausal", "--lahis-noncausal", dest="noncausal", action="store_true",
                    help="bidirectional attention, to reproduce the authors' published tensors (spec 0.10); labelled "
                         "'noncausal' in every output and never comparable with causal runs")
 
     p = sub.add_parser("failures", help="failure modes of KLAR-CLC outputs (paper App. C)")
     p.add_argument("runs", nargs="*", help="one or two lm-eval --output_path folders of klar_* runs (A [B])")
-    p.add_argument("--authors-json", action="append", default=[],
+    p.add_argument("--authors_json", action="append", default=[],
                    help="the authors' results/klar/<model>_klar.json instead of a run (repeatable)")
-    p.add_argument("--klar-dir", help="KLAR-CLC folder (for object_en)")
-    p.add_argument("--proper-relations", default=None, help="comma-separated proper-noun relations (default: the "
+    p.add_argument("--authors-json", dest="authors_json", action="append",
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--klar_dir", help="KLAR-CLC folder (for object_en)")
+    p.add_argument("--klar-dir", dest="klar_dir",
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--proper_relations", default=None, help="comma-separated proper-noun relations (default: the "
                                                             "spec's 12)")
+    p.add_argument("--proper-relations", dest="proper_relations",
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--output_path", "--out", dest="out", required=True)
 
     p = sub.add_parser("compare", help="two analysis output folders side by side (paper App. E)")

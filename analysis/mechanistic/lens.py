@@ -20,6 +20,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from xlfact.analysis.mechanistic.common import final_norm
+
 TARGETS = ("answer", "answer_en", "decoy")
 RULES = ("last", "first")
 
@@ -44,8 +46,6 @@ def ranks_of(logits, target_ids):
 def point_logits(model, hidden_states, last_index, final_norm_mode: str = "model", model_logits=None):
     """Logits [points, batch, vocab] at each sequence's last prompt position, in float32."""
     import torch
-
-    from xlfact.analysis.mechanistic.common import final_norm
 
     norm = final_norm(model)
     head = model.get_output_embeddings()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -42,8 +43,10 @@ def frequency_main(argv: list[str]) -> int:
     parser.add_argument("--frequencies", required=True)
     parser.add_argument("--output_path", "--out", dest="out", required=True)
     parser.add_argument("--plots", default=None, help="folder for recall_vs_frequency.png and transfer_share.png")
-    parser.add_argument("--mft-strict-languages", action="store_true",
+    parser.add_argument("--mft_strict_languages", action="store_true",
                         help="every language and fact of the frequency file, unasked ones counted incorrect (MFT)")
+    parser.add_argument("--mft-strict-languages", dest="mft_strict_languages", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.analyses import analyse
     from xlfact.analysis.tracing.frequencies import read_frequencies
@@ -86,9 +89,11 @@ def similarity_main(argv: list[str]) -> int:
     parser.add_argument("--checkpoints", nargs="+", required=True, help="checkpoint folders (or folders of them)")
     parser.add_argument("--analysis", required=True, help="the JSON written by 'xlfact trace frequency'")
     parser.add_argument("--frequencies", required=True)
-    parser.add_argument("--klar-dir", required=True)
+    parser.add_argument("--klar_dir", "--klar-dir", required=True)
     parser.add_argument("--output_path", "--out", dest="out", required=True)
-    parser.add_argument("--batch-size", type=arg_size, default=64)
+    parser.add_argument("--batch_size", type=arg_size, default=64)
+    parser.add_argument("--batch-size", dest="batch_size", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.frequencies import read_frequencies
     from xlfact.analysis.tracing.similarity import class_members, fact_lines, last_token_states, similarity_by_class

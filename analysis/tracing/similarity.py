@@ -17,15 +17,14 @@ import numpy as np
 
 from xlfact.analysis.tracing.frequencies import FrequencyTable
 from xlfact.evaluators.consistency import ENGLISH
+from xlfact.tasks.klar.data import read_relation_file
+from xlfact.tasks.klar_trace.data import TEMPLATE_INDEX, format_query
 
 CLASSES = {"fn": "false_negative", "tp": "true_positive", "tn": "true_negative", "fp": "false_positive"}
 
 
 def fact_lines(table: FrequencyTable, lang: str, klar_dir: str | Path) -> dict[int, str]:
     """``{index: MFT line}`` for the facts of ``lang`` in the frequency file (template 0 of the KLAR file)."""
-    from xlfact.tasks.klar.data import read_relation_file
-    from xlfact.tasks.klar_trace.data import TEMPLATE_INDEX, format_query
-
     facts = table.languages[lang]
     templates = {rel: read_relation_file(Path(klar_dir), lang, rel).templates[TEMPLATE_INDEX]
                  for rel in dict.fromkeys(facts.relations)}
