@@ -31,6 +31,7 @@ from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic
 from xlfact.core.figures import pyplot, save_png
+from xlfact.core.model_args import parse_model_args
 from xlfact.core.palette import legend_outside, line_style
 from xlfact.core.runs import Run, RunError, load_run
 from xlfact.core.values import ArgumentParser, arg_count, arg_positive_number
@@ -48,12 +49,6 @@ class Checkpoint:
     source: str  # the revision or the local path, as given
     model_args: dict[str, Any]
     step: float | None
-
-
-def parse_model_args(text: str) -> dict[str, Any]:
-    from lm_eval.utils import simple_parse_args_string
-
-    return simple_parse_args_string(text)
 
 
 def _safe(name: str) -> str:
