@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
+from xlfact.core.jsonl import read_jsonl
 from xlfact.core.values import ArgumentParser, arg_count, arg_positive_number, arg_size
 from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
 
@@ -182,10 +183,8 @@ def cmd_lens(args: argparse.Namespace) -> dict[str, Any]:
     cache = out / "cache" / f"lens-{_fingerprint(args.model, args.dtype, args.final_norm, items)}.jsonl"
     done: dict[int, dict[str, Any]] = {}
     if cache.is_file():
-        for line in cache.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                done[row["position"]] = row["result"]
+        for _, row in read_jsonl(cache, error=AnalysisInputError, unit="line"):
+            done[row["position"]] = row["result"]
     todo = [i for i in range(len(items)) if i not in done]
     batches = [todo[s:s + args.batch_size] for s in range(0, len(todo), args.batch_size)]
     cache.parent.mkdir(parents=True, exist_ok=True)
