@@ -103,6 +103,7 @@ from xlfact.tasks.polyfact.data import (
     validate_row,
 )
 from xlfact.tasks.polyfact.spec import PROMPT as POLYFACT_SPEC_PROMPT
+from xlfact.tasks.registry import BENCHMARKS
 
 POLYFACT_PROMPT = POLYFACT_SPEC_PROMPT  # tasks/polyfact/_polyfact_template_yaml doc_to_text
 GLOBAL_MMLU_PROMPT = "{question}\nA. {option_a}\nB. {option_b}\nC. {option_c}\nD. {option_d}\nAnswer:"  # built-in
@@ -439,8 +440,9 @@ def records_from_details(details: dict[str, Iterable[Any]]) -> list[dict[str, An
 
 
 def task_table() -> list[LightevalTaskConfig]:
-    """Every task of this module, with the data locations the environment names now."""
-    return [*polyfact_tasks(), *global_mmlu_tasks(), *klar_tasks(), *clika_tasks()]
+    """Every benchmark's LightEval tasks, from its ``lighteval_tasks`` hook (:mod:`xlfact.tasks.registry`), with the
+    data locations the environment names now."""
+    return [task for bench in BENCHMARKS if bench.lighteval_tasks for task in bench.lighteval_tasks()]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from xlfact.leaderboard.evaluate import git_commit_hash, quiet_git
+from xlfact.tasks.evaluate import git_commit_hash, quiet_git
 
 
 def test_outside_a_repository_nothing_is_printed(tmp_path, monkeypatch, capfd):

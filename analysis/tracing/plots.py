@@ -19,7 +19,7 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-NO_IDENTICAL_MARKER = "x"  # owned by no language (leaderboard.palette.MARKERS has "X", not "x")
+NO_IDENTICAL_MARKER = "x"  # owned by no language (core.palette.MARKERS has "X", not "x")
 
 
 def _lighter(color: str, amount: float = 0.5) -> str:
@@ -32,7 +32,7 @@ def _lighter(color: str, amount: float = 0.5) -> str:
 def transfer_series_styles(langs: list[str]) -> dict[str, dict[str, Any]]:
     """``{label: matplotlib style}`` of transfer_share.png: per language, all FN facts in the language's colour and
     marker (solid), and FN facts without identical objects in a lighter shade with an ``x`` marker (dashed)."""
-    from xlfact.leaderboard.palette import line_style
+    from xlfact.core.palette import line_style
 
     out = {}
     for lang in langs:
@@ -49,7 +49,7 @@ def plot_analysis(result: dict, out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from xlfact.leaderboard.palette import legend_outside, line_style
+    from xlfact.core.palette import legend_outside, line_style
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
