@@ -163,10 +163,11 @@ class CachedClient:
             if path.is_file():
                 try:
                     text = json.loads(path.read_text(encoding="utf-8"))["answer"]
-                    with self._lock:
-                        self.hits += 1
-                    return text
-                except (json.JSONDecodeError, KeyError):
+                    if isinstance(text, str):  # an entry without a text answer (null) is damaged too
+                        with self._lock:
+                            self.hits += 1
+                        return text
+                except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
                     pass  # a damaged entry is simply asked again
         text = self.client.complete(request)  # CallError propagates and is not cached: a re-run retries it
         with self._lock:
