@@ -118,10 +118,15 @@ def trace_sets(records: list[dict]) -> tuple[dict[str, set[str]], dict[str, str]
     return correct, relation_of, asked
 
 
-def trace_relation_clc(records: list[dict]) -> dict[str, dict[str, float]]:
-    """``{lang: {relation: CLC}}`` of a run's klar_trace records (English 1.0 by fiat; empty without English)."""
+def trace_relation_clc(records: list[dict]) -> dict[str, dict[str, float | None]]:
+    """``{lang: {relation: CLC}}`` of a run's klar_trace records (English 1.0 by fiat; empty without English; None
+    for a relation with no fact asked in the language or in English, as in a ``--limit`` run)."""
     correct, relation_of, _ = trace_sets(records)
-    return clc_per_relation(correct, relation_of) if ENGLISH in correct else {}
+    asked: dict[str, set[str]] = {}
+    for r in records:
+        if r.get("benchmark") == TRACE_BENCHMARK:
+            asked.setdefault(r["lang"], set()).add(str(r["item"]))
+    return clc_per_relation(correct, relation_of, asked=asked) if ENGLISH in correct else {}
 
 
 def trace_report_extras(records: list[dict]) -> dict[str, float]:

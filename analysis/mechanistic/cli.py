@@ -154,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "spec's 12)")
     p.add_argument("--proper-relations", dest="proper_relations",
                    help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--labels", default=None, help="names of the runs in titles and summaries, comma-separated, one "
+                   "per run (default: each run folder's or file's name)")
     p.add_argument("--output_path", "--out", dest="out", required=True)
 
     p = sub.add_parser("compare", help="two analysis output folders side by side (paper App. E)")
@@ -306,6 +308,7 @@ def cmd_failures(args: argparse.Namespace) -> dict[str, Any]:
     runs += [(r, failures.records_from_authors(r)) for r in args.authors_json]
     if not 1 <= len(runs) <= 2:
         raise AnalysisInputError(f"failures: give one or two runs (got {len(runs)})")
+    labels = run_labels(args.labels, [r for r, _ in runs])
     proper = (tuple(x.strip() for x in args.proper_relations.split(",") if x.strip()) if args.proper_relations
               else failures.PROPER_NOUN_RELATIONS)
     analysed = []
@@ -314,21 +317,36 @@ def cmd_failures(args: argparse.Namespace) -> dict[str, Any]:
                                              {r["relation"] for r in records})
         analysed.append(failures.analyse(records, object_en, proper))
     out = Path(args.out)
-    result: dict[str, Any] = {"name": "failures.json", "runs": [r for r, _ in runs], "analyses": analysed,
-                              "figures": []}
+    result: dict[str, Any] = {"name": "failures.json", "runs": [r for r, _ in runs], "labels": labels,
+                              "analyses": analysed, "figures": []}
     for n, a in enumerate(analysed):
         per = a["per_language"]
         result["figures"].append(str(plots.grouped_bars(
             {c: {lang: v[f"{c}_pct"] for lang, v in per.items()} for c in ("english_leak", "empty", "numeric",
                                                                            "other")},
-            out / f"failures_{'ab'[n]}.png", f"wrong answers by class: {runs[n][0]}", "% of samples", stacked=True)))
+            out / f"failures_{'ab'[n]}.png", f"wrong answers by class: {labels[n]}", "% of samples", stacked=True,
+            empty_text=f"no wrong answers in {labels[n]}")))
     if len(analysed) == 2:
         result["regressions"] = reg = failures.regressions(analysed[0], analysed[1])
         result["figures"].append(str(plots.grouped_bars(
             {c: {lang: v[c] for lang, v in reg.items()} for c in ("english_leak", "incoherent", "other")},
-            out / "failures_regressions.png", "regressions (A correct, B wrong) by B's class", "items",
-            stacked=True)))
+            out / "failures_regressions.png", f"regressions ({labels[0]} correct, {labels[1]} wrong) by "
+            f"{labels[1]}'s class", "items", stacked=True,
+            empty_text=f"no regressions: no item correct in {labels[0]} is wrong in {labels[1]}")))
     return result
+
+
+def run_labels(text: str | None, runs: Sequence[str]) -> list[str]:
+    """The runs' names for titles and summaries: ``--labels`` (one per run), else each folder's or file's name
+    (``runs/base-klar`` -> ``base-klar``), never a machine path."""
+    if text is None:
+        names = [Path(r).name or str(r) for r in runs]
+        return names if len(set(names)) == len(names) else [f"{'AB'[n]}: {name}" for n, name in enumerate(names)]
+    labels = [x.strip() for x in text.split(",")]
+    if len(labels) != len(runs) or not all(labels):
+        raise AnalysisInputError(f"--labels {text!r}: expected {len(runs)} non-empty comma-separated labels, one per "
+                                 "run")
+    return labels
 
 
 def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
@@ -363,6 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     path = write_json_atomic(Path(args.out) / result.pop("name"), result)
     print(f"wrote {path} and {len(result.get('figures', []))} figures")
+    from xlfact.analysis.mechanistic.summary import SUMMARIES
+
+    for line in SUMMARIES[args.command](result):
+        print(line)
     return 0
 
 

@@ -34,6 +34,22 @@ def target_token_ids(tokenizer, text: str) -> tuple[int, int]:
     return ids[-1], ids[0]
 
 
+def token_text(tokenizer, token_id: int) -> str:
+    """One token as a reader sees it: its decoded text (``" L"``, ``"res"``, ``" French"``), not the byte-level piece
+    (``"ĠL"``). A token that holds only part of a character's UTF-8 bytes decodes alone to "\ufffd"; it is shown as
+    those bytes instead (``" \\xe6"`` for the first piece of 法语 in SmolLM2's vocabulary)."""
+    text = tokenizer.decode([token_id])
+    if "\ufffd" not in text:
+        return text
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    byte_of = {char: byte for byte, char in bytes_to_unicode().items()}
+    piece = tokenizer.convert_ids_to_tokens(token_id)
+    if piece and all(char in byte_of for char in piece):  # a byte-level BPE piece (GPT-2 style vocabularies)
+        return bytes(byte_of[char] for char in piece).decode("utf-8", errors="backslashreplace")
+    return text
+
+
 def ranks_of(logits, target_ids):
     """Strict-greater ranks: ``logits`` [P, V], ``target_ids`` [T] or [P, T] -> [P, T] int64."""
     import torch
@@ -88,7 +104,8 @@ def lens_batch(model, tokenizer, items: Sequence[dict[str, Any]], final_norm_mod
             res: dict[str, Any] = {k: item[k] for k in item if k != "prompt"}
             for j, (t, r) in enumerate(names):
                 res[f"{t}_rank_{r}"] = ranks[:, j].tolist()
-                res[f"{t}_token_{r}"] = tokenizer.convert_ids_to_tokens(ids[t][RULES.index(r)])
+                res[f"{t}_token_{r}"] = tokenizer.convert_ids_to_tokens(ids[t][RULES.index(r)])  # vocabulary piece
+                res[f"{t}_text_{r}"] = token_text(tokenizer, ids[t][RULES.index(r)])  # what figures and tables show
                 res[f"{t}_model_rank_{r}"] = int(own_ranks[j])
             res["final_top1"] = tokenizer.decode([int(own[b].argmax())])
             last_ids = {t: ids[t][0] for t in ids}
