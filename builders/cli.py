@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.builders.adaxeval.corpus import BuildError, read_corpus
-from xlfact.builders.adaxeval.llm import CachedClient, HFClient, LLMClient, OpenAIClient, ScriptedClient
+from xlfact.builders.adaxeval.llm import (
+    STRUCTURED_OUTPUT,
+    CachedClient,
+    HFClient,
+    LLMClient,
+    OpenAIClient,
+    ScriptedClient,
+)
 from xlfact.builders.adaxeval.pipeline import Builder, Settings
 from xlfact.builders.adaxeval.scripted import AnswerKey
 from xlfact.builders.make_task import load_tokenizer, unscorable_option, write_task_folder
@@ -22,7 +29,8 @@ def make_client(args: argparse.Namespace, model: str) -> LLMClient:
         if not args.base_url:
             raise BuildError("--llm openai needs --base_url (e.g. http://127.0.0.1:8000/v1 for `vllm serve`)")
         return OpenAIClient(args.base_url, model, api_key=os.environ.get(args.api_key_env) or None,
-                            timeout=args.timeout, concurrency=args.concurrency)
+                            timeout=args.timeout, concurrency=args.concurrency,
+                            structured_output=args.structured_output)
     if args.llm == "answer_key":
         return ScriptedClient(AnswerKey(model), name=f"answer_key:{Path(model).name}")
     return HFClient(model, device=args.device, structured=not args.hf_free_text)
@@ -108,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
                         "default: replace that occurrence by [BLANK], counted as repaired in the report)")
     parser.add_argument("--base_url", default=None)
     parser.add_argument("--api_key_env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    parser.add_argument("--structured_output", choices=STRUCTURED_OUTPUT, default="json_schema",
+                        help="--llm openai: json_schema (default) has the server decode against each answer's JSON "
+                        "schema (response_format, strict: vLLM, llama.cpp, OpenAI); json_object asks only for a JSON "
+                        "object (servers without JSON-schema support); none sends no response_format")
     parser.add_argument("--concurrency", type=int, default=8, help="parallel requests to the endpoint")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per endpoint request")
     parser.add_argument("--device", default="cpu", help="device of an --llm hf model")

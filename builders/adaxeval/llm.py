@@ -49,25 +49,52 @@ class LLMClient(Protocol):
     def complete(self, request: Request) -> str: ...
 
 
+STRUCTURED_OUTPUT = ("json_schema", "json_object", "none")
+
+
 class OpenAIClient:
-    """An OpenAI-compatible chat endpoint (``vllm serve``, llama.cpp, most providers) via the ``openai`` client."""
+    """An OpenAI-compatible chat endpoint (``vllm serve``, llama.cpp, most providers) via the ``openai`` client.
+
+    ``structured_output`` (``--structured_output``): ``json_schema`` (default) asks the server to decode against the
+    answer's JSON schema (``response_format`` type ``json_schema``, strict; :func:`.schema.response_schema`), which
+    vLLM, llama.cpp and OpenAI honour, so every answer parses; ``json_object`` asks only for some JSON object (servers
+    without JSON-schema support); ``none`` sends no ``response_format`` (servers that reject the field)."""
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout: float = 120.0,
-                 concurrency: int = 8, max_retries: int = 1) -> None:
+                 concurrency: int = 8, max_retries: int = 1, structured_output: str = "json_schema") -> None:
         import openai
 
+        if structured_output not in STRUCTURED_OUTPUT:
+            raise ValueError(f"structured_output must be one of {STRUCTURED_OUTPUT}, not {structured_output!r}")
         self._openai = openai
         self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout,
                                     max_retries=max_retries)
         self.model = model
-        self.name = f"openai:{model}"
+        self.structured_output = structured_output
+        # the cache key's model identity: the endpoint and its model name (two servers may serve different weights
+        # under one name), and the decoding mode, which changes the answers
+        self.name = f"openai:{base_url.rstrip('/')}:{model}:{structured_output}"
         self.concurrency = concurrency
 
+    def response_format(self, request: Request) -> dict[str, Any] | None:
+        """The ``response_format`` of a request (None: the field is not sent)."""
+        if self.structured_output == "none" or not request.schema:
+            return None
+        if self.structured_output == "json_object":
+            return {"type": "json_object"}
+        from xlfact.builders.adaxeval.schema import ANSWER_MODELS, response_schema
+
+        return {"type": "json_schema", "json_schema": {
+            "name": request.schema, "schema": response_schema(ANSWER_MODELS[request.schema]), "strict": True}}
+
     def complete(self, request: Request) -> str:
+        extra: dict[str, Any] = {}
+        if (response_format := self.response_format(request)) is not None:
+            extra["response_format"] = response_format
         try:
             response = self.client.chat.completions.create(
                 model=self.model, messages=request.chat(), temperature=request.temperature, seed=request.seed,
-                max_tokens=request.max_tokens,
+                max_tokens=request.max_tokens, **extra,
             )
         except self._openai.APITimeoutError as err:
             raise CallError("timeout", str(err)) from None

@@ -200,10 +200,9 @@ def insert_blank(data: Any) -> str | None:
     return f"blank_inserted: {answer!r} in {cloze!r}"[:200]
 
 
-def schema_instruction(model: type[BaseModel]) -> str:
-    """The output-format text put into a prompt: the model's JSON schema (what ``PydanticOutputParser`` shows),
-    without pydantic's ``title`` and ``description`` entries, which repeat the field names and the docstring and only
-    lengthen every prompt."""
+def _plain_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema without pydantic's ``title`` and ``description`` entries, which repeat the field names
+    and the docstring."""
     def strip(node: object) -> object:
         if isinstance(node, dict):
             return {k: strip(v) for k, v in node.items()
@@ -212,7 +211,64 @@ def schema_instruction(model: type[BaseModel]) -> str:
             return [strip(v) for v in node]
         return node
 
-    return json.dumps(strip(model.model_json_schema()), ensure_ascii=False)
+    return strip(model.model_json_schema())
+
+
+def schema_instruction(model: type[BaseModel]) -> str:
+    """The output-format text put into a prompt: the model's JSON schema (what ``PydanticOutputParser`` shows), without
+    titles and descriptions, which only lengthen every prompt."""
+    return json.dumps(_plain_schema(model), ensure_ascii=False)
+
+
+ANSWER_MODELS: dict[str, type[BaseModel]] = {m.__name__: m for m in (
+    FactJudgement, TripleAnswer, QueryDraft, Translation, InLanguageCheck, CrossLanguageCheck)}
+
+_NO_BRACKET = r"[^\[\]\n]"
+# Field bounds of the decoding schema (below): every string is bounded, so a small model that loops inside a string
+# still closes its JSON within the token limit; the cloze holds [BLANK] exactly once and the question none. xgrammar
+# (vLLM's default backend) takes a pattern without maxLength and fails to compile a bounded repeat above ~128, hence
+# 127 characters on each side of the blank and for the question.
+RESPONSE_FIELDS: dict[str, dict[str, Any]] = {
+    "subject": {"type": "string", "minLength": 1, "maxLength": 100},
+    "relation": {"type": "string", "minLength": 1, "maxLength": 100},
+    "object": {"type": "string", "minLength": 1, "maxLength": 100},
+    "answer": {"type": "string", "minLength": 1, "maxLength": 100},
+    "distractors": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "minItems": 3, "maxItems": 3},
+    "fill_in_blank": {"type": "string", "pattern": f"^{_NO_BRACKET}{{0,127}}\\[BLANK\\]{_NO_BRACKET}{{0,127}}$"},
+    "question": {"type": "string", "pattern": f"^{_NO_BRACKET}{{1,127}}$"},
+}
+# Free-text side fields the pipeline never reads: left out of the decoding schema (their defaults apply), as in the
+# schema-guided local generation (structured.SKIP); a small model fills them until the token limit.
+RESPONSE_SKIP = ("reason", "explanation", "explanations", "associated_sentences")
+
+
+def response_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema an endpoint decodes against (``response_format`` json_schema, strict): the answer model's
+    schema without the side fields of :data:`RESPONSE_SKIP`, every property required (optional ones stay nullable, as
+    OpenAI's strict mode wants), no additional properties, and the bounds of :data:`RESPONSE_FIELDS`. An answer that
+    fits it still goes through the pydantic validation (4 distinct options, for one, is not a JSON-schema rule)."""
+    root = _plain_schema(model)
+
+    def tighten(node: dict[str, Any]) -> None:
+        props = node.get("properties")
+        if node.get("type") != "object" or not isinstance(props, dict):
+            return
+        for name in RESPONSE_SKIP:
+            props.pop(name, None)
+        node["additionalProperties"] = False
+        node["required"] = list(props)
+        for name, prop in props.items():
+            prop.pop("default", None)
+            if name in RESPONSE_FIELDS:
+                nullable = any(alt == {"type": "null"} for alt in prop.get("anyOf", ()))
+                bounded = dict(RESPONSE_FIELDS[name])
+                props[name] = {"anyOf": [bounded, {"type": "null"}]} if nullable else bounded
+
+    tighten(root)
+    for definition in root.get("$defs", {}).values():
+        tighten(definition)
+    return root
 
 
 # ------------------------------------------------------------------------------------------- the dataset rows
