@@ -60,8 +60,11 @@ def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: lis
     report["scoring_check"] = check
     report["documents"] = len(docs)
     report["languages"] = sorted({d.lang for d in docs})
-    report["cache"] = {"hits": sum(getattr(c, "hits", 0) for c in {id(x): x for x in [client, *judges]}.values()),
-                       "misses": sum(getattr(c, "misses", 0) for c in {id(x): x for x in [client, *judges]}.values())}
+    clients = {id(x): x for x in [client, *judges]}.values()
+    # answers received (misses) and failed calls (failed): the calls sent; answered from disk (hits) or by an identical
+    # request of this run (merged); answers not stored because unusable (unstored)
+    report["cache"] = {k: sum(getattr(c, k, 0) for c in clients)
+                       for k in ("hits", "misses", "failed", "merged", "unstored")}
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "items.jsonl", "".join(i.model_dump_json() + "\n" for i in items))
     write_text_atomic(out / "drops.jsonl", "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in builder.drops))

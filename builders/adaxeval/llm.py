@@ -2,8 +2,9 @@
 
 Every client answers a :class:`Request` with text. Failures a build must survive (timeouts, connection errors, an
 endpoint's refusal field) raise :class:`CallError` with a short reason, which the pipeline counts as a drop.
-:class:`CachedClient` stores every successful answer on disk under a hash of everything that determines it, so an
-interrupted build resumes where it stopped and a re-run with the same settings makes no new calls.
+:class:`CachedClient` sends each distinct request once per run and stores every usable answer on disk under a hash of
+everything that determines it (the model's identity included: :func:`model_identity`), so an interrupted build resumes
+where it stopped and a re-run with the same settings makes no new calls, except for the failed ones.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -122,7 +124,7 @@ class HFClient:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).to(device).eval()
         self.device = device
-        self.name = f"hf:{Path(path).name}" + (":structured" if structured else "")
+        self.name = f"hf:{model_identity(path, self.model.config)}:{dtype}" + (":structured" if structured else "")
         self.structured = structured
         self._lock = threading.Lock()
 
@@ -150,6 +152,24 @@ class HFClient:
         return self.tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".index.json")
+
+
+def model_identity(path: str, config: Any = None) -> str:
+    """What the cache key names a local model by: a folder is its resolved absolute path plus a fingerprint of its
+    weight and config files (name, size, modification time), so two ``checkpoints/step10`` folders, or one folder
+    retrained in place, never share answers; a hub id is the id at its resolved commit (``config._commit_hash``)."""
+    folder = Path(path)
+    if folder.is_dir():
+        digest = hashlib.sha256()
+        for file in sorted(folder.iterdir()):
+            if file.is_file() and (file.name.endswith(WEIGHT_SUFFIXES) or file.name == "config.json"):
+                stat = file.stat()
+                digest.update(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+        return f"{folder.resolve()}@{digest.hexdigest()[:16]}"
+    return f"{path}@{getattr(config, '_commit_hash', None) or 'unknown-revision'}"
+
+
 class ScriptedClient:
     """A deterministic responder ``fn(request) -> str`` (tests, dry runs); raise :class:`CallError` to fail a call."""
 
@@ -167,37 +187,84 @@ class ScriptedClient:
 
 
 class CachedClient:
-    """Wraps a client: answers are read from / written to ``cache_dir/<key[:2]>/<key>.json`` (atomic writes)."""
+    """Wraps a client: one call per distinct request, and every usable answer on disk.
 
-    def __init__(self, client: LLMClient, cache_dir: str | Path | None) -> None:
+    * Identical requests (same key, :meth:`key`) are merged: the first is sent, the others wait for its outcome, and
+      a request seen before in this run gets the same outcome without a call (a failed call or an unusable answer
+      too: within one run the same request would fail the same way). ``merged`` counts them.
+    * Answers are read from / written to ``cache_dir/<key[:2]>/<key>.json`` (atomic writes), only when ``accept``
+      takes them (default :func:`.schema.usable_answer`: the answer parses and validates against the request's answer
+      model): a failed call, a malformed or invalid answer is never stored, so a re-run asks it again.
+    """
+
+    def __init__(self, client: LLMClient, cache_dir: str | Path | None,
+                 accept: Callable[[Request, str], bool] | None = None) -> None:
         self.client = client
         self.name = client.name
         self.concurrency = client.concurrency
         self.cache_dir = Path(cache_dir) if cache_dir else None
-        self.hits = 0
-        self.misses = 0
+        self.accept = accept or _usable
+        self.hits = 0  # answered from the disk cache
+        self.misses = 0  # answers received from the client (calls sent = misses + failed)
+        self.failed = 0  # calls that raised CallError (not stored)
+        self.merged = 0  # answered by an identical request of this run (in flight or done)
+        self.unstored = 0  # answers not stored: not usable
         self._lock = threading.Lock()
+        self._outcomes: dict[str, Future] = {}
 
     def key(self, request: Request) -> str:
         body = {"client": self.client.name, **{k: v for k, v in asdict(request).items() if k != "payload"}}
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
+    def _path(self, key: str) -> Path | None:
+        return self.cache_dir / key[:2] / f"{key}.json" if self.cache_dir is not None else None
+
     def complete(self, request: Request) -> str:
-        path = None
-        if self.cache_dir is not None:
-            key = self.key(request)
-            path = self.cache_dir / key[:2] / f"{key}.json"
-            if path.is_file():
-                try:
-                    text = json.loads(path.read_text(encoding="utf-8"))["answer"]
-                    with self._lock:
-                        self.hits += 1
-                    return text
-                except (json.JSONDecodeError, KeyError):
-                    pass  # a damaged entry is simply asked again
-        text = self.client.complete(request)  # CallError propagates and is not cached: a re-run retries it
+        key = self.key(request)
+        with self._lock:
+            outcome = self._outcomes.get(key)
+            first = outcome is None
+            if first:
+                outcome = self._outcomes[key] = Future()
+            else:
+                self.merged += 1
+        if not first:
+            return outcome.result()  # the first one's answer, or its CallError raised again
+        try:
+            text = self._complete(request, key)
+        except BaseException as err:
+            outcome.set_exception(err)
+            raise
+        outcome.set_result(text)
+        return text
+
+    def _complete(self, request: Request, key: str) -> str:
+        path = self._path(key)
+        if path is not None and path.is_file():
+            try:
+                text = json.loads(path.read_text(encoding="utf-8"))["answer"]
+                with self._lock:
+                    self.hits += 1
+                return text
+            except (json.JSONDecodeError, KeyError):
+                pass  # a damaged entry is simply asked again
+        try:
+            text = self.client.complete(request)
+        except CallError:  # propagates, and is not stored: a re-run retries it
+            with self._lock:
+                self.failed += 1
+            raise
         with self._lock:
             self.misses += 1
-        if path is not None:
+        if not self.accept(request, text):
+            with self._lock:
+                self.unstored += 1
+        elif path is not None:
             write_json_atomic(path, {"step": request.step, "client": self.client.name, "answer": text})
         return text
+
+
+def _usable(request: Request, text: str) -> bool:
+    from xlfact.builders.adaxeval.schema import usable_answer
+
+    return usable_answer(request.schema, text)

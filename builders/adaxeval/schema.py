@@ -133,6 +133,11 @@ class CrossLanguageCheck(BaseModel):
     associated_sentences: list[str] = []
 
 
+# the answer models by name (``Request.schema``)
+ANSWER_MODELS: dict[str, type[BaseModel]] = {m.__name__: m for m in (
+    FactJudgement, TripleAnswer, QueryDraft, Translation, InLanguageCheck, CrossLanguageCheck)}
+
+
 # ------------------------------------------------------------------------------------------- parsing LLM text
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 _REFUSAL = re.compile(r"\b(I can(?:no|')t|I am unable|I'm unable|I won't|I cannot help|as an AI)\b", re.I)
@@ -184,6 +189,20 @@ def parse_repaired(text: str, model: type[BaseModel],
         raise AnswerError("invalid", f"{where}: {first['msg']}") from None
 
 
+def usable_answer(schema_name: str, text: str) -> bool:
+    """Whether an answer parses and validates against the answer model named ``schema_name`` (with the step-3 blank
+    repair, which the pipeline may apply): what the answer cache stores. Any text is usable for a request without an
+    answer model."""
+    model = ANSWER_MODELS.get(schema_name)
+    if model is None:
+        return True
+    try:
+        parse_repaired(text, model, insert_blank)
+    except AnswerError:
+        return False
+    return True
+
+
 def insert_blank(data: Any) -> str | None:
     """Step 3 repair (xlfact's, counted in the build report): a ``fill_in_blank`` without ``[BLANK]`` that contains the
     ``answer`` verbatim exactly once, as a proper part, gets that occurrence replaced by ``[BLANK]`` — the cloze the
@@ -219,9 +238,6 @@ def schema_instruction(model: type[BaseModel]) -> str:
     titles and descriptions, which only lengthen every prompt."""
     return json.dumps(_plain_schema(model), ensure_ascii=False)
 
-
-ANSWER_MODELS: dict[str, type[BaseModel]] = {m.__name__: m for m in (
-    FactJudgement, TripleAnswer, QueryDraft, Translation, InLanguageCheck, CrossLanguageCheck)}
 
 _NO_BRACKET = r"[^\[\]\n]"
 # Field bounds of the decoding schema (below): every string is bounded, so a small model that loops inside a string
