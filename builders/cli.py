@@ -36,6 +36,17 @@ def make_client(args: argparse.Namespace, model: str) -> LLMClient:
     return HFClient(model, device=args.device, structured=not args.hf_free_text)
 
 
+def judge_defaults(llm: str, judges: int | None, judge_models: list[str],
+                   temperature: float | None) -> tuple[int, float]:
+    """How many judges of the generator vote, at which temperature. Several seeds of one model only differ when
+    sampled (0.7); a local model (``--llm hf``) defaults to one greedy judge: its vote is the argmax of the true/false
+    log-probabilities, which depends only on the sentence (three greedy judges would cast one vote three times)."""
+    count = judges if judges is not None else (1 if llm == "hf" else 3)
+    if temperature is None:
+        temperature = 0.7 if not judge_models and count > 1 else 0.0
+    return count, temperature
+
+
 def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: list[LLMClient], settings: Settings,
                    progress: bool = True, tokenizer: Any = None) -> dict[str, Any]:
     """Run the four steps, write items.jsonl, drops.jsonl, build_report.json and the lm-eval task folder ``task/``.
@@ -105,10 +116,11 @@ def main(argv: list[str] | None = None) -> int:
                         "answer_key: a JSONL answer key given as --model (dry runs without a model)")
     parser.add_argument("--model", required=True, help="generator model (endpoint model name, or HF path)")
     parser.add_argument("--judge_models", default="", help="comma-separated judge models (default: --model)")
-    parser.add_argument("--judges", type=int, default=3, help="judges when --judge_models is not given: the "
-                        "generator at seeds seed..seed+N-1 (default 3)")
+    parser.add_argument("--judges", type=int, default=None, help="judges when --judge_models is not given: the "
+                        "generator at seeds seed..seed+N-1 (default 3; 1 greedy judge for --llm hf)")
     parser.add_argument("--judge_temperature", type=float, default=None,
-                        help="judge sampling temperature (default 0, or 0.7 for several seeds of one model)")
+                        help="judge sampling temperature (default 0, or 0.7 for several seeds of one model; a local "
+                        "model samples with the seed mixed with the prompt, so each sentence gets its own draw)")
     parser.add_argument("--min_votes", type=int, default=None, help="factual votes needed (default: all judges)")
     parser.add_argument("--min_cross_score", type=int, default=2, choices=[0, 1, 2])
     parser.add_argument("--no_require_cross_check", action="store_true",
@@ -143,10 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         cache = Path(args.cache or Path(args.out) / "cache")
         client = CachedClient(make_client(args, args.model), cache)
         names = [m for m in args.judge_models.split(",") if m]
-        judges = [CachedClient(make_client(args, m), cache) for m in names] if names else [client] * args.judges
-        temp = args.judge_temperature
-        if temp is None:
-            temp = 0.7 if not names and args.judges > 1 else 0.0
+        count, temp = judge_defaults(args.llm, args.judges, names, args.judge_temperature)
+        judges = [CachedClient(make_client(args, m), cache) for m in names] if names else [client] * count
         settings = Settings(seed=args.seed, min_votes=args.min_votes, judge_temperature=temp,
                             min_cross_score=args.min_cross_score, require_cross_check=not args.no_require_cross_check,
                             translate=not args.no_translate, repair_cloze=not args.no_repair_cloze,

@@ -323,3 +323,16 @@ def test_insert_blank_and_question_rule():
     bad = {"fill_in_blank": "A [BLANK].", "question": "A [BLANK]?", "answer": "a", "distractors": ["b", "c", "d"]}
     with pytest.raises(AnswerError, match="question must not contain"):
         parse_answer(json.dumps(bad), QueryDraft)
+
+
+def test_judge_defaults():
+    """A local model votes once, greedily (its vote depends only on the sentence); several seeds of one endpoint
+    model sample at 0.7; named judge models vote greedily; an explicit temperature wins."""
+    from xlfact.builders.cli import judge_defaults
+
+    assert judge_defaults("hf", None, [], None) == (1, 0.0)
+    assert judge_defaults("hf", 3, [], None) == (3, 0.7)
+    assert judge_defaults("openai", None, [], None) == (3, 0.7)
+    assert judge_defaults("openai", None, ["a", "b"], None)[1] == 0.0
+    assert judge_defaults("openai", 1, [], None) == (1, 0.0)
+    assert judge_defaults("hf", 3, [], 0.2) == (3, 0.2)
