@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.analyses import analyse, language_arrays, threshold_classifier
-    from xlfact.files.atomic import write_json_atomic
+    from xlfact.core.atomic import write_json_atomic
 
     t0 = time.perf_counter()
     table, checkpoints = synthetic(args.facts, args.checkpoints)

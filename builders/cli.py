@@ -21,7 +21,7 @@ from xlfact.builders.adaxeval.llm import (
 from xlfact.builders.adaxeval.pipeline import Builder, Settings
 from xlfact.builders.adaxeval.scripted import AnswerKey
 from xlfact.builders.make_task import load_tokenizer, unscorable_option, write_task_folder
-from xlfact.files.atomic import write_json_atomic, write_text_atomic
+from xlfact.core.atomic import write_json_atomic, write_text_atomic
 
 
 def make_client(args: argparse.Namespace, model: str) -> LLMClient:

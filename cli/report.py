@@ -1,8 +1,8 @@
 """``xlfact report``: per-language and cross-lingual metrics recomputed from lm-eval's ``--log_samples`` files.
 
-Reads runs through the one reader (:mod:`xlfact.leaderboard.runs`), scores each benchmark with
-:func:`xlfact.evaluators.report.benchmark_report` (pure scoring), prints Markdown tables and writes JSON. The scoring
-lives in ``evaluators/``; reading folders, rendering and the command line live here.
+Reads runs through the one reader (:mod:`xlfact.core.runs`), scores each benchmark with
+:func:`xlfact.tasks.registry.benchmark_report` (pure scoring with each benchmark's spec), prints Markdown tables
+and writes JSON. The scoring lives in ``evaluators/``; reading folders, rendering and the command line live here.
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.atomic import write_json_atomic
+from xlfact.core.formatting import interval, markdown_table, number
 from xlfact.evaluators.consistency import ENGLISH
-from xlfact.evaluators.report import SECTION_DATA, SECTIONS, _resolve, benchmark_report
-from xlfact.files.atomic import write_json_atomic
-from xlfact.leaderboard.formatting import interval, markdown_table, number
+from xlfact.tasks import registry
 
 
 def build_report(
     path: str | Path, *, n_resamples: int = 1000, seed: int = 0, focus: str = "zh", run: str | None = None
 ) -> dict[str, Any]:
-    """The report of every output folder under ``path`` (read by :mod:`xlfact.leaderboard.runs`, the one reader;
+    """The report of every output folder under ``path`` (read by :mod:`xlfact.core.runs`, the one reader;
     ``run`` names the run by date id in a folder that holds several)."""
-    from xlfact.leaderboard.runs import RunError, load_runs
+    from xlfact.core.runs import RunError, load_runs
 
-    runs = load_runs([path], run=run)
+    runs = load_runs([path], run=run, adapters=registry.record_adapters())
     folders = []
     for one in runs:
         records: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -45,16 +45,11 @@ def build_report(
                 metrics[record["benchmark"]].append(
                     {"benchmark": record["benchmark"], "lang": record["lang"], "task": task, **values})
         benchmarks = {
-            name: benchmark_report(name, records[name], metrics[name], n_resamples=n_resamples, seed=seed)
+            name: registry.benchmark_report(name, records[name], metrics[name], n_resamples=n_resamples, seed=seed)
             for name in sorted(records)
         }
-        sections, section_data = {}, {}
-        for prefix, spec in SECTIONS.items():
-            chosen = {name: recs for name, recs in records.items() if name.startswith(prefix)}
-            if chosen and (fn := _resolve(spec)) is not None:
-                sections[prefix.rstrip("_")] = fn(chosen, focus=focus)
-            if chosen and prefix in SECTION_DATA and (fn := _resolve(SECTION_DATA[prefix])) is not None:
-                section_data[prefix.rstrip("_")] = fn(chosen, focus=focus)
+        sections = registry.sections(records, focus=focus)
+        section_data = registry.section_data(records, focus=focus)
         folders.append(
             {
                 "folder": str(one.folder),

@@ -416,13 +416,13 @@ def report_data(records_by_benchmark: Mapping[str, list[dict[str, Any]]], focus:
 
 
 def _pct(value: float) -> str:
-    from xlfact.leaderboard.formatting import percent
+    from xlfact.core.formatting import percent
 
     return percent(value, 2, missing="-")
 
 
 def _frac(value: float) -> str:
-    from xlfact.leaderboard.formatting import number
+    from xlfact.core.formatting import number
 
     return number(value, missing="-", spec=".4f")
 
@@ -460,7 +460,7 @@ def change_after_tuning(tuned: Mapping[str, Any], foundation: Mapping[str, Any])
 
 def change_section(change: Mapping[str, Any]) -> str:
     """Markdown of :func:`change_after_tuning`: one table per protocol, RA in percentage points, en-CO as fractions."""
-    from xlfact.leaderboard.formatting import markdown_table
+    from xlfact.core.formatting import markdown_table
 
     blocks = []
     for protocol, figures in change.items():
@@ -476,7 +476,7 @@ def report_section(records_by_benchmark: Mapping[str, list[dict[str, Any]]], foc
     """The CLiKA tables of a run as Markdown: the paper's summary (RA en / focus / others; en-CO focus / others),
     per-language figures, and the fictional-knowledge (XRR) table when the run has it. Accuracy and RA in percent,
     en-CO and XRR as fractions, as the paper prints them."""
-    from xlfact.leaderboard.formatting import markdown_table
+    from xlfact.core.formatting import markdown_table
 
     data = report_data(records_by_benchmark, focus)
     blocks: list[str] = []

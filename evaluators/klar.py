@@ -147,8 +147,8 @@ def trace_report_data(records_by_benchmark: Mapping[str, list[dict]], focus: str
 
 def trace_report_section(records_by_benchmark: Mapping[str, list[dict]], focus: str = "") -> str:
     """Markdown: one row per language — facts asked, accuracy, CLC, and CLC within each relation."""
+    from xlfact.core.formatting import markdown_table, number
     from xlfact.evaluators.consistency import clc
-    from xlfact.leaderboard.formatting import markdown_table, number
 
     records = [r for recs in records_by_benchmark.values() for r in recs]
     correct, _, asked = _trace_sets(records)

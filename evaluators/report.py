@@ -9,11 +9,9 @@ together), not rows.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from xlfact.evaluators.consistency import (
@@ -23,34 +21,16 @@ from xlfact.evaluators.consistency import (
     macro_mean,
     metrics_from_table,
 )
-from xlfact.tasks.polyfact.spec import LANGUAGE_GROUPS as POLYFACT_GROUPS
-
-# Language subsets whose macro averages a benchmark reports (the papers' high/low-resource split, from the spec).
-LANGUAGE_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
-    name: POLYFACT_GROUPS for name in ("polyfact", "polyfact_clean", "global_mmlu", "global_mmlu_lite")
-}
-# Benchmark-specific figures: benchmark -> "module:function(records) -> {name: value}".
-EXTRAS: dict[str, str] = {"klar": "xlfact.evaluators.klar:report_extras",
-                          "klar_trace": "xlfact.evaluators.klar:trace_report_extras"}
-# Sections that span several benchmarks: benchmark prefix -> "module:function(records_by_benchmark, focus) -> str".
-SECTIONS: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_section",
-                            "klar_trace": "xlfact.evaluators.klar:trace_report_section"}
-# The same sections as JSON-able data for the written report: prefix -> "module:function(records_by_benchmark, focus)".
-SECTION_DATA: dict[str, str] = {"clika_": "xlfact.evaluators.clika:report_data",
-                                "klar_trace": "xlfact.evaluators.klar:trace_report_data"}
-
-
-def _resolve(spec: str) -> Callable | None:
-    module, _, name = spec.partition(":")
-    if importlib.util.find_spec(module) is None:
-        return None
-    return getattr(importlib.import_module(module), name)
 
 
 def benchmark_report(
-    benchmark: str, records: list[dict[str, Any]], sample_metrics: list[dict[str, Any]], *, n_resamples: int, seed: int
+    benchmark: str, records: list[dict[str, Any]], sample_metrics: list[dict[str, Any]], *, n_resamples: int, seed: int,
+    language_groups: Mapping[str, tuple[str, ...]] | None = None,
+    extras: Callable[[list[dict[str, Any]]], dict[str, float]] | None = None,
 ) -> dict[str, Any]:
-    """Everything the report says about one benchmark, as JSON-able data."""
+    """Everything the report says about one benchmark, as JSON-able data. ``language_groups`` (the spec's high/low
+    sets) add macro averages per group; ``extras`` adds the benchmark's own figures. The benchmark registry passes
+    both (:func:`xlfact.tasks.registry.benchmark_report`)."""
     by_item: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for record in records:
         by_item[str(record["item"])][record["lang"]] = record
@@ -83,7 +63,7 @@ def benchmark_report(
 
     langs = metrics["languages"]
     macro = {"accuracy": macro_mean(metrics["accuracy"], langs)}
-    for group, member in LANGUAGE_GROUPS.get(benchmark, {}).items():
+    for group, member in (language_groups or {}).items():
         chosen = [lang for lang in langs if lang in member]
         if chosen:
             macro[f"accuracy_{group}"] = macro_mean(metrics["accuracy"], chosen)
@@ -102,6 +82,6 @@ def benchmark_report(
         "scored_by": "option scores (per-token mean log-prob for PolyFact)" if has_scores else "correctness only",
         "pairs": {k: metrics[f"{k}_pairs"] for k in ("rankc", "answer_agreement") if f"{k}_pairs" in metrics},
     }
-    if benchmark in EXTRAS and (fn := _resolve(EXTRAS[benchmark])) is not None:
-        out["extras"] = fn(records)
+    if extras is not None:
+        out["extras"] = extras(records)
     return out

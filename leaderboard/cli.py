@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from xlfact.core.runs import load_runs
 from xlfact.errors import EXIT_BAD_INPUT, XlfactError, one_line
-from xlfact.leaderboard.runs import load_runs
+from xlfact.tasks import registry
 
 
 def build_main(argv: list[str]) -> int:
@@ -46,7 +47,7 @@ def build_main(argv: list[str]) -> int:
 
     try:
         labels = parse_labels(args.label)
-        runs = load_runs(args.runs, run=args.run)
+        runs = load_runs(args.runs, run=args.run, adapters=registry.record_adapters())
         check_labels(runs, labels)
         table = build_table(runs, n_resamples=args.bootstrap, seed=args.seed, labels=labels)
     except (XlfactError, LabelError) as err:  # also when called without the xlfact entry point

@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.runs import Run
 from xlfact.errors import UsageError
-from xlfact.leaderboard.runs import Run
 
 BACKEND_NAMES = {"hf": "hf", "hf-auto": "hf", "huggingface": "hf", "vllm": "vllm", "xlfact-hf": "xlfact-hf",
                  "lighteval": "LightEval"}

@@ -1,7 +1,7 @@
 """``xlfact report``'s pictures, written as PNG and SVG beside its tables (``xlfact_report.json``).
 
 Drawn from the report's own JSON (:func:`xlfact.evaluators.report.build_report`), with the same figure code as the
-leaderboard (:mod:`xlfact.leaderboard.figures`) and the same colour per language:
+leaderboard (:mod:`xlfact.core.figures`) and the same colour per language:
 
 - ``heatmap_<bench>``: output folders (rows) x languages, accuracy;
 - ``languages_<bench>_<run>``: language x language RankC (above the diagonal) and answer agreement (below);
@@ -15,7 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xlfact.leaderboard import figures as F
+from xlfact.core import figures as F
+from xlfact.tasks import registry
 
 
 def _run_names(report: dict[str, Any]) -> list[str]:
@@ -54,12 +55,13 @@ def report_figures(report: dict[str, Any], out_dir: str | Path) -> list[Path]:
                 written += F.save(F.language_matrix(b["languages"], pairs["rankc"], lower=pairs.get("answer_agreement"),
                                                     title=f"{name}: {bench} language pairs"),
                                   out / f"languages_{tag}_{F.slug(name)}")
-        if bench == "klar":
-            from xlfact.evaluators.klar import OOD_LANGUAGES, SEEN_LANGUAGES
-
+        spec = registry.find(bench)
+        if spec is not None and spec.seen_heldout:  # the benchmark's seen / held-out languages (KLAR-CLC)
+            seen, heldout = spec.seen_heldout
             per_language = [{lang: e.get("accuracy") for lang, e in b["per_language"].items()} for _, b in runs]
-            written += F.save(F.seen_vs_heldout([n for n, _ in runs], per_language, SEEN_LANGUAGES, OOD_LANGUAGES,
-                                                title="klar: seen vs held-out languages"), out / "seen_heldout_klar")
+            written += F.save(F.seen_vs_heldout([n for n, _ in runs], per_language, seen, heldout,
+                                                title=f"{bench}: seen vs held-out languages"),
+                              out / f"seen_heldout_{bench}")
     from xlfact.leaderboard.site_figures import clika_series
 
     for name, run in zip(names, report["runs"]):

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_csv_atomic, write_json_atomic, write_text_atomic
-from xlfact.leaderboard.formatting import count, interval, markdown_cell, number, sort_value
-from xlfact.leaderboard.runs import Run
+from xlfact.core.atomic import write_csv_atomic, write_json_atomic, write_text_atomic
+from xlfact.core.formatting import count, interval, markdown_cell, number, sort_value
+from xlfact.core.runs import Run
 from xlfact.leaderboard.table import CONSISTENCY_LABELS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -87,7 +87,7 @@ def _environment() -> Any:
 
 def page_names(table: dict[str, Any]) -> None:
     """Give each benchmark and model its page (``bench-N-<name>.html``, ``model-<id>-<label>.html``)."""
-    from xlfact.leaderboard.figures import slug
+    from xlfact.core.figures import slug
 
     for k, bench in enumerate(table["benchmarks"], start=1):
         bench["page"] = f"bench-{k}-{slug(bench['name'])}.html"

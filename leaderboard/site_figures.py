@@ -1,5 +1,5 @@
 """The leaderboard's pictures, from the table :func:`xlfact.leaderboard.table.build_table` made: written as SVG files
-under ``figures/`` and embedded in the pages as the same SVG (``data:`` image, see :mod:`xlfact.leaderboard.figures`).
+under ``figures/`` and embedded in the pages as the same SVG (``data:`` image, see :mod:`xlfact.core.figures`).
 
 Keys (what the templates look up): ``heatmap/<bench>`` (models x languages), ``scatter/<bench>`` (accuracy vs total
 consistency across models), ``seen/<bench>`` (KLAR-CLC seen vs held-out), ``radar/<bench>`` (CLiKA factual RA per
@@ -13,10 +13,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_bytes_atomic
-from xlfact.leaderboard import figures as F
-
-KLAR_BENCHMARK = "klar"
+from xlfact.core import figures as F
+from xlfact.core.atomic import write_bytes_atomic
+from xlfact.tasks import registry
 
 
 def row_names(models: list[dict[str, Any]]) -> dict[int, str]:
@@ -26,10 +25,10 @@ def row_names(models: list[dict[str, Any]]) -> dict[int, str]:
             for m in models}
 
 
-def _klar_groups() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from xlfact.evaluators.klar import OOD_LANGUAGES, SEEN_LANGUAGES
-
-    return SEEN_LANGUAGES, OOD_LANGUAGES
+def _seen_heldout(benchmark: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The benchmark's (seen, held-out) languages from its spec (KLAR-CLC), or None when it has no such split."""
+    spec = registry.find(benchmark)
+    return spec.seen_heldout if spec is not None else None
 
 
 def clika_series(section: dict[str, Any]) -> tuple[list[str], dict[str, dict[str, Any]]] | None:
@@ -81,8 +80,8 @@ def site_figures(table: dict[str, Any], out_dir: str | Path) -> tuple[dict[str, 
             add(f"scatter/{name}", F.accuracy_vs_consistency(points, title=f"{name}: accuracy vs total consistency"),
                 f"{name}: macro accuracy against total consistency, one point per run, with 95% CIs")
         per_language = [{c: v.get("value") for c, v in m["benchmarks"][name]["columns"].items()} for m in models]
-        if name == KLAR_BENCHMARK:
-            seen, heldout = _klar_groups()
+        if split := _seen_heldout(name):
+            seen, heldout = split
             add(f"seen/{name}", F.seen_vs_heldout([names[m["id"]] for m in models], per_language, seen, heldout,
                                                   title=f"{name}: seen vs held-out languages"),
                 f"{name}: accuracy in the languages seen in training and in the held-out ones")
@@ -97,8 +96,8 @@ def site_figures(table: dict[str, Any], out_dir: str | Path) -> tuple[dict[str, 
             add(f"row/{name}/{m['id']}", F.heatmap([names[m["id"]]], list(langs), [list(langs.values())],
                                                    title=f"{names[m['id']]}: {name} accuracy per language"),
                 f"{name}: accuracy per language")
-            if name == KLAR_BENCHMARK:
-                seen, heldout = _klar_groups()
+            if split := _seen_heldout(name):
+                seen, heldout = split
                 add(f"seen/{name}/{m['id']}", F.seen_vs_heldout([names[m["id"]]], [langs], seen, heldout,
                                                                 title=f"{name}: seen vs held-out"),
                     f"{name}: accuracy in seen and held-out languages")

@@ -1,7 +1,7 @@
 """The leaderboard's data: one entry per run (model), per benchmark, built only from lm-eval output folders.
 
 xlfact benchmarks (tasks that log a cross-lingual record) are scored with the report's own code
-(:func:`xlfact.evaluators.report.benchmark_report`): per-language accuracy, the macro average, the cross-lingual
+(:func:`xlfact.tasks.registry.benchmark_report`): per-language accuracy, the macro average, the cross-lingual
 consistency metrics, and 95% CIs from a bootstrap that resamples facts. Any other task (an lm-eval built-in) shows
 the metric lm-eval aggregated, with lm-eval's standard error turned into a normal-approximation 95% CI.
 
@@ -18,7 +18,8 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
-from xlfact.leaderboard.runs import Run, TaskSettings
+from xlfact.core.runs import Run, TaskSettings
+from xlfact.tasks import registry
 
 PRIMARY_METRICS = ("acc", "exact_match", "acc_norm", "f1", "bleu")
 CONSISTENCY_LABELS = {
@@ -53,12 +54,10 @@ def _ci_normal(value: float, stderr: float | None) -> list[float | None]:
 
 def benchmark_entry(run: Run, benchmark: str, tasks: list[str], *, n_resamples: int, seed: int) -> dict[str, Any]:
     """What one run scored on one benchmark."""
-    from xlfact.evaluators.report import benchmark_report
-
     records = [r for task in tasks for r in run.records(task)] if run.has_samples else []
     if records:
         task_of = {str(run.records(t)[0]["lang"]): t for t in tasks if run.records(t)}
-        rep = benchmark_report(benchmark, records, [], n_resamples=n_resamples, seed=seed)
+        rep = registry.benchmark_report(benchmark, records, [], n_resamples=n_resamples, seed=seed)
         columns = {
             lang: {"value": e["accuracy"], "ci": e["accuracy_ci"], "n": e["n"], "task": task_of.get(lang)}
             for lang, e in rep["per_language"].items()
@@ -158,18 +157,11 @@ def identity_meta(run: Run, ident: Any) -> dict[str, Any]:
 
 def section_data(run: Run) -> dict[str, Any]:
     """Figures that span several benchmarks of a run, from the report's own code (today: CLiKA's RA and en-CO)."""
-    from xlfact.evaluators.report import SECTION_DATA, _resolve
-
-    out: dict[str, Any] = {}
     if not run.has_samples:
-        return out
-    for prefix, spec in SECTION_DATA.items():
-        chosen = {bench: [r for t in tasks if t in run.sample_paths for r in run.records(t)]
-                  for bench, tasks in run.benchmarks.items() if bench.startswith(prefix)}
-        chosen = {bench: records for bench, records in chosen.items() if records}
-        if chosen and (fn := _resolve(spec)) is not None:
-            out[prefix.rstrip("_")] = fn(chosen)
-    return out
+        return {}
+    records = {bench: [r for t in tasks if t in run.sample_paths for r in run.records(t)]
+               for bench, tasks in run.benchmarks.items()}
+    return registry.section_data({bench: recs for bench, recs in records.items() if recs})
 
 
 def build_table(runs: list[Run], *, n_resamples: int = 1000, seed: int = 0, progress: bool = True,

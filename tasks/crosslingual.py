@@ -24,8 +24,8 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from xlfact.core.records import RECORD_KEY, validate_record
 from xlfact.evaluators.consistency import consistency_from_correct, cross_lingual_metrics
-from xlfact.evaluators.records import RECORD_KEY, validate_record
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def make_record(
     **extra: Any,
 ) -> dict[str, Any]:
     """A JSON-serialisable record of one (item, language) result, as logged (under
-    :data:`xlfact.evaluators.records.RECORD_KEY`) and as stored; checked by the readers' own validator."""
+    :data:`xlfact.core.records.RECORD_KEY`) and as stored; checked by the readers' own validator."""
     record: dict[str, Any] = {"benchmark": benchmark, "item": str(item), "lang": lang, "correct": bool(correct)}
     if scores is not None:
         record["scores"] = [float(s) for s in scores]

@@ -94,6 +94,7 @@ from xlfact.tasks.polyfact.data import (
     validate_row,
 )
 from xlfact.tasks.polyfact.spec import PROMPT as POLYFACT_SPEC_PROMPT
+from xlfact.tasks.registry import BENCHMARKS
 
 POLYFACT_PROMPT = POLYFACT_SPEC_PROMPT  # tasks/polyfact/_polyfact_template_yaml doc_to_text
 GLOBAL_MMLU_PROMPT = "{question}\nA. {option_a}\nB. {option_b}\nC. {option_c}\nD. {option_d}\nAnswer:"  # built-in
@@ -414,7 +415,9 @@ def records_from_details(details: dict[str, Iterable[Any]]) -> list[dict[str, An
     return [record_of_detail(task, d.doc, d.model_response) for task, items in details.items() for d in items]
 
 
-TASKS_TABLE: list[LightevalTaskConfig] = [*polyfact_tasks(), *global_mmlu_tasks(), *klar_tasks(), *clika_tasks()]
+# Every benchmark's LightEval tasks, from its ``lighteval_tasks`` hook (:mod:`xlfact.tasks.registry`).
+TASKS_TABLE: list[LightevalTaskConfig] = [task for bench in BENCHMARKS if bench.lighteval_tasks
+                                         for task in bench.lighteval_tasks()]
 
 
 def tokenizer_from_model_args(argv: list[str]) -> str | None:

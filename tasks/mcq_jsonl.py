@@ -13,7 +13,7 @@ from typing import Any
 
 import datasets
 
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl
 from xlfact.tasks.crosslingual import (  # noqa: F401 - referenced from the generated YAML metric_list
     answer_agreement,
     en_co,

@@ -19,7 +19,7 @@ from xlfact.tasks.clika.data import ClikaDataError, load_items
 
 
 def test_error_family():
-    from xlfact.leaderboard.runs import RunError as ReaderError
+    from xlfact.core.runs import RunError as ReaderError
     from xlfact.tasks.clika.data import ClikaDataError
     from xlfact.tasks.global_mmlu.data import GlobalMMLUDataError
     from xlfact.tasks.klar.data import KlarDataError

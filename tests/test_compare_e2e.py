@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from xlfact.cli import main as xlfact
-from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager
+from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager
 from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow

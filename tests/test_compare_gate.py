@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
+from xlfact.core.stats import holm, mcnemar_exact, paired_bootstrap
 from xlfact.evaluators.consistency import item_table
-from xlfact.leaderboard.compare import PairedBenchmark, PairedTask, Pairing, gate, render_markdown
-from xlfact.leaderboard.stats import holm, mcnemar_exact, paired_bootstrap
+from xlfact.gate.compare import PairedBenchmark, PairedTask, Pairing, gate, render_markdown
 
 LANGS = ("en", "de", "ru")
 

@@ -8,11 +8,11 @@ import random
 
 import pytest
 
-from xlfact.evaluators.report import benchmark_report
-from xlfact.leaderboard import figures as F
-from xlfact.leaderboard.palette import language_color
+from xlfact.core import figures as F
+from xlfact.core.palette import language_color
+from xlfact.core.stats import paired_difference_ci
 from xlfact.leaderboard.report_figures import report_figures
-from xlfact.leaderboard.stats import paired_difference_ci
+from xlfact.tasks.registry import benchmark_report
 
 pytest.importorskip("matplotlib")
 POLYFACT = ["en", "de", "ru", "zh", "bn"]
@@ -122,7 +122,7 @@ def test_site_draws_klar_seen_vs_heldout_and_the_clika_radar(tmp_path):
 
 
 def test_compare_writes_its_deltas_figure(tmp_path):
-    from xlfact.leaderboard.compare import write_figure
+    from xlfact.gate.compare import write_figure
 
     tests = [{"benchmark": "polyfact", "lang": "de", "metric": "acc", "diff_points": -4.0, "ci_points": [-7.0, -1.0],
               "regression": True},

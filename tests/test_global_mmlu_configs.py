@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from xlfact.evaluators.global_mmlu import GlobalMMLUSampleError, parse_task, sample_record
-from xlfact.evaluators.records import ADAPTERS, record_of
+from xlfact.core.records import record_of
 from xlfact.tasks.global_mmlu import generate_configs
 from xlfact.tasks.global_mmlu.builtin import (
     BuiltinTaskMissing,
@@ -23,6 +22,8 @@ from xlfact.tasks.global_mmlu.data import (
     GlobalMMLUDataError,
     load_global_mmlu,
 )
+from xlfact.tasks.global_mmlu.samples import GlobalMMLUSampleError, parse_task, sample_record
+from xlfact.tasks.registry import record_adapters
 
 
 def test_generated_files_are_current():
@@ -104,11 +105,11 @@ def _logged(task="global_mmlu_full_de_anatomy", target="C", scores=("-3.0", "-2.
 
 
 def test_adapter_builds_records_from_builtin_samples():
-    assert "xlfact.evaluators.global_mmlu:sample_record" in ADAPTERS
+    assert sample_record in record_adapters()  # the benchmark registry hands the run reader this adapter
     assert parse_task("global_mmlu_full_pt_high_school_government_and_politics") == ("global_mmlu", "pt")
     assert parse_task("global_mmlu_sw_social_sciences") == ("global_mmlu_lite", "sw")
     assert parse_task("polyfact_de") is None and parse_task("mmlu_anatomy") is None
-    record = record_of("global_mmlu_full_de_anatomy", _logged())
+    record = record_of("global_mmlu_full_de_anatomy", _logged(), adapters=record_adapters())
     assert record == {"benchmark": "global_mmlu", "item": "anatomy/test/7", "lang": "de", "correct": True,
                       "scores": [-3.0, -2.5, -1.0, -4.0], "pred": 2, "gold": 2}
     in_memory = _logged(task="global_mmlu_ja_stem", target="A", acc=0.0)

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from xlfact.cli.report import build_report, render_text
-from xlfact.evaluators.global_mmlu import samples_from_option_scores
+from xlfact.tasks.global_mmlu.samples import samples_from_option_scores
 
 ACCURACY_PCT = {"en": 66.50, "de": 50.00, "id": 43.50, "pt": 49.25, "ar": 38.50, "bn": 32.50, "sw": 30.25,
                 "es": 49.75, "fr": 47.25, "ja": 40.00, "zh": 44.75}
@@ -52,10 +52,11 @@ def test_report_matches_authors_own_pairwise_aggregates(reference_report, shared
     """Beyond the README: each language pair's RankC and agreement equal the authors' stored pairwise values."""
     source = shared("reference-outputs", "gmmlu_lite", "OLMo-2-1124-7B_gmmlu_lite_consistency.json")
     authors = json.loads(source.read_text(encoding="utf-8"))
+    from xlfact.core.runs import load_run
     from xlfact.evaluators.consistency import cross_lingual_metrics
-    from xlfact.leaderboard.runs import load_run
+    from xlfact.tasks.registry import record_adapters
 
-    run = load_run(reference_report["source"])
+    run = load_run(reference_report["source"], adapters=record_adapters())
     scores: dict = {}
     gold: dict = {}
     for record in (r for task in run.tasks for r in run.records(task)):

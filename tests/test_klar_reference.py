@@ -13,7 +13,7 @@ import pytest
 
 from xlfact.evaluators.klar import accuracy_from_counts, report_extras, split_means
 from xlfact.evaluators.matching import answer_matches, normalize_answer
-from xlfact.evaluators.report import benchmark_report
+from xlfact.tasks.registry import benchmark_report
 
 pytestmark = pytest.mark.shared
 N_RECORDS = 15_714

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager
-from xlfact.leaderboard.runs import load_runs
+from xlfact.core.runs import load_runs
 from xlfact.leaderboard.site import write_site
 from xlfact.leaderboard.table import build_table
+from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager
 from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from xlfact.cli import main as xlfact
+from xlfact.core.runs import load_runs
 from xlfact.evaluators.consistency import cross_lingual_metrics
-from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager
-from xlfact.leaderboard.runs import load_runs
 from xlfact.leaderboard.site import HubError, hub_payload, push_to_hub, render_html, write_site
 from xlfact.leaderboard.table import build_table
+from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager
 from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow

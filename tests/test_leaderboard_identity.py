@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from xlfact.core.formatting import csv_cell
+from xlfact.core.runs import load_runs
 from xlfact.leaderboard.cli import main as leaderboard_main
-from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager
-from xlfact.leaderboard.formatting import csv_cell
 from xlfact.leaderboard.identity import (
     LabelError,
     folder_label,
@@ -25,9 +25,9 @@ from xlfact.leaderboard.identity import (
     parse_model_args,
     safetensors_parameters,
 )
-from xlfact.leaderboard.runs import load_runs
 from xlfact.leaderboard.site import render_pages, write_site
 from xlfact.leaderboard.table import build_table
+from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager
 from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow

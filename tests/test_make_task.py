@@ -4,6 +4,7 @@ parallel; bad rows stop with one line naming file, row, item and field."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -66,6 +67,11 @@ def test_mlda_format_folder(mlda_dir, tmp_path):
                                                            "_mlda_memorization.yaml"]
     row = json.loads((out / "data" / "mlda_memorization_ja.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert row["context"] == "フランスの首都は" and row["choices"][row["gold"]] == "パリである。"
+    spec = importlib.util.spec_from_file_location("generated_benchmark", out / "benchmark.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # the folder declares itself as a Benchmark, as tasks/<name>/benchmark.py does
+    assert module.BENCHMARK.name == "mlda" and module.BENCHMARK.owns("mlda_memorization")
+    assert module.BENCHMARK.languages == ("en", "ja") and "mlda_memorization_ja" in module.BENCHMARK.tasks
 
 
 @pytest.mark.parametrize("field, value, message", [

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from xlfact.leaderboard.palette import (
+from xlfact.core.palette import (
     AGGREGATE_STYLE,
     LANGUAGE_COLORS,
     language_color,

@@ -1,4 +1,4 @@
-"""The one reader of lm-eval output folders (xlfact.leaderboard.runs) and the commands on it: report, leaderboard
+"""The one reader of lm-eval output folders (xlfact.core.runs) and the commands on it: report, leaderboard
 build and compare read the same files, refuse the same bad folders with one line (exit 2), and give the same
 per-language numbers.
 
@@ -17,9 +17,9 @@ import pytest
 
 from xlfact.cli import main as xlfact
 from xlfact.cli.report import build_report
-from xlfact.evaluators.records import RECORD_KEY
-from xlfact.leaderboard.compare import compare_runs
-from xlfact.leaderboard.runs import RunError, load_run, load_runs
+from xlfact.core.records import RECORD_KEY
+from xlfact.core.runs import RunError, load_run, load_runs
+from xlfact.gate.compare import compare_runs
 from xlfact.leaderboard.table import build_table
 
 LANGS = ("en", "de", "ru")
@@ -275,7 +275,7 @@ def test_compare_writes_only_where_asked(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_written_files_honour_the_umask(tmp_path, umask, mode):
     """Before: every file the suite wrote was 0600, so a built site could not be served by another user."""
-    from xlfact.files.atomic import write_json_atomic, write_text_atomic
+    from xlfact.core.atomic import write_json_atomic, write_text_atomic
 
     old = os.umask(umask)
     try:

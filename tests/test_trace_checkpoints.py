@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from xlfact.analysis.tracing.trace import first_learned, plan_checkpoints
 from xlfact.cli import main as xlfact
-from xlfact.leaderboard.trace import first_learned, plan_checkpoints
 from xlfact.training.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow
@@ -95,7 +95,7 @@ def test_first_learned_and_plots(traced):
 
 
 def test_rerun_skips_finished_checkpoints(traced, capsys, monkeypatch):
-    import xlfact.leaderboard.evaluate as evaluate
+    import xlfact.tasks.evaluate as evaluate
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a finished checkpoint was evaluated again")

@@ -10,7 +10,7 @@ import pytest
 
 from xlfact.analysis.tracing.counting import ApiCounter, LocalCounter, build_index, count_frequencies
 from xlfact.analysis.tracing.frequencies import read_frequencies
-from xlfact.leaderboard.trace import checkpoint_folders, plan_checkpoints, resolve_revision_range, step_of
+from xlfact.analysis.tracing.trace import checkpoint_folders, plan_checkpoints, resolve_revision_range, step_of
 
 pytest.importorskip("infini_gram")
 

@@ -35,7 +35,7 @@ def test_similarity_cli_on_a_tiny_model(tmp_path, klar_fixture_writer):
     from xlfact.analysis.tracing.analyses import analyse
     from xlfact.analysis.tracing.frequencies import read_frequencies
     from xlfact.analysis.tracing.records import CheckpointRecords
-    from xlfact.files.atomic import write_json_atomic
+    from xlfact.core.atomic import write_json_atomic
     from xlfact.tasks.klar.data import read_relation_file
     from xlfact.tasks.klar_trace.data import RELATIONS
     from xlfact.training.tiny_models import build_tiny_llama

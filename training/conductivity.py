@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_json_atomic, write_text_atomic
+from xlfact.core.atomic import write_json_atomic, write_text_atomic
 from xlfact.training.config import RecipeError, load_recipe
 
 log = logging.getLogger(__name__)

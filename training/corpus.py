@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl
 from xlfact.training.config import RecipeError
 
 ENGLISH = "en"

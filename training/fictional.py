@@ -26,17 +26,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl
 from xlfact.tasks.clika.prompts import FICTIONAL_TEMPLATES, render_fictional_prompt
+from xlfact.tasks.clika.spec import CLIKA_DIR_ENV, LANGUAGE_NAMES
 from xlfact.training import arguments, checkpoints, model_io
 from xlfact.training.config import RecipeError, section
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_NAMES = {"de": "German", "fr": "French", "it": "Italian", "pl": "Polish", "ru": "Russian", "ar": "Arabic",
-                  "he": "Hebrew", "ja": "Japanese", "zh": "Chinese"}
 DIRECTIONS = ("en_to_target", "target_to_en", "both")
-CLIKA_DIR_ENV = "XLFACT_CLIKA_DIR"
 
 
 def train_file(clika_dir: str | os.PathLike | None, lang: str) -> Path:

@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl
 from xlfact.tasks.polyfact.data import LANGUAGES as POLYFACT_LANGUAGES
 from xlfact.training.config import RecipeError
 

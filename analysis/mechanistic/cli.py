@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
+from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
 
-PAPER_LANGS = ("en", "de", "id", "pt", "ar", "bn", "sw", "es", "ru", "fr", "ja", "zh")
+PAPER_LANGS = POLYFACT_LANGUAGES  # the PolyFact paper's 12 languages, from its spec
 
 
 def _fingerprint(*parts: Any) -> str:
@@ -302,8 +303,8 @@ COMMANDS = {"logit-lens": cmd_lens, "lape": cmd_lape, "lahis": cmd_lahis, "failu
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from xlfact.core.atomic import write_json_atomic
     from xlfact.errors import XlfactError
-    from xlfact.files.atomic import write_json_atomic
     from xlfact.tasks.klar.data import KlarDataError
 
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))

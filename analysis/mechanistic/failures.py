@@ -59,8 +59,8 @@ def records_from_run(path: str) -> list[dict[str, Any]]:
     """KLAR records ``{lang, relation, item, prediction, target, correct}`` of one lm-eval output folder, read through
     the project's reader of ``--log_samples`` output."""
     from xlfact.analysis.mechanistic.common import AnalysisInputError
+    from xlfact.core.runs import load_runs
     from xlfact.evaluators.klar import BENCHMARK
-    from xlfact.leaderboard.runs import load_runs
 
     records = [r for run in load_runs([path]) for task in run.benchmarks.get(BENCHMARK, []) for r in run.records(task)]
     if not records:

@@ -1,6 +1,6 @@
 """Matplotlib figures of the paper's types; every function writes one PNG atomically and returns its path.
 
-Colours and markers: the project's one language palette (:mod:`xlfact.leaderboard.palette`, 24 fixed distinct
+Colours and markers: the project's one language palette (:mod:`xlfact.core.palette`, 24 fixed distinct
 colours), so 12-17 languages stay apart and a language keeps its colour in every figure.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_bytes_atomic
-from xlfact.leaderboard.palette import language_color, language_marker, legend_outside
+from xlfact.core.atomic import write_bytes_atomic
+from xlfact.core.palette import language_color, language_marker, legend_outside
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Droid Sans Fallback"]
 

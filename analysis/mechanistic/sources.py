@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl
 
 LENS_FIELDS = ("lang", "prompt", "answer", "answer_en")
 KLAR_LENS_LANGS = ("es", "fr", "ru", "zh", "ja", "ar")  # the authors' TARGET_LANGS (LIMnb:574)
@@ -220,6 +220,6 @@ def text_units(args: Any, langs: Sequence[str]) -> tuple[str, dict[str, list[str
 
 
 def dump_items(path: Path, items: list[dict[str, Any]]) -> None:
-    from xlfact.files.atomic import write_text_atomic
+    from xlfact.core.atomic import write_text_atomic
 
     write_text_atomic(path, "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
-from xlfact.files.atomic import write_json_atomic
+from xlfact.core.atomic import write_json_atomic
 
 
 def frequency_main(argv: list[str]) -> int:
@@ -69,7 +69,7 @@ def similarity_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.frequencies import read_frequencies
     from xlfact.analysis.tracing.similarity import class_members, fact_lines, last_token_states, similarity_by_class
-    from xlfact.leaderboard.trace import checkpoint_folders
+    from xlfact.analysis.tracing.trace import checkpoint_folders
 
     try:
         table = read_frequencies(args.frequencies)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from xlfact.analysis.tracing import TracingInputError
-from xlfact.files.atomic import write_json_atomic
+from xlfact.core.atomic import write_json_atomic
 
 API_URL = "https://api.infini-gram.io/"
 API_INDEX = "v4_dolma-v1_7_llama"

@@ -23,7 +23,7 @@ def plot_analysis(result: dict, out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from xlfact.leaderboard.palette import legend_outside, line_style
+    from xlfact.core.palette import legend_outside, line_style
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

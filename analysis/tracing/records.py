@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl
 
 TRACE_BENCHMARK = "klar_trace"
 ROW_FIELDS = ("checkpoint", "lang", "relation", "index", "correct")
@@ -36,7 +36,7 @@ class CheckpointRecords:
 
 
 def _order(checkpoints: dict[str, CheckpointRecords]) -> list[CheckpointRecords]:
-    from xlfact.leaderboard.trace import step_of
+    from xlfact.analysis.tracing.trace import step_of
 
     items = list(checkpoints.values())
     for c in items:
@@ -67,7 +67,7 @@ def read_rows(path: Path) -> list[CheckpointRecords]:
 
 def read_trace_folder(folder: Path) -> list[CheckpointRecords]:
     """Records of the ``klar_trace`` tasks from every checkpoint of an ``xlfact trace`` output folder."""
-    from xlfact.leaderboard.runs import load_run
+    from xlfact.core.runs import load_run
 
     summary_path = folder / "trace.json"
     try:

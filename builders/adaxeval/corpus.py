@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlfact.core.jsonl import read_jsonl
 from xlfact.errors import DataError
-from xlfact.files.jsonl import read_jsonl
 
 
 class BuildError(DataError):

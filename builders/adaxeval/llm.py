@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from xlfact.files.atomic import write_json_atomic
+from xlfact.core.atomic import write_json_atomic
 
 
 @dataclass(frozen=True)

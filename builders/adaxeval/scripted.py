@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.builders.adaxeval.llm import Request
-from xlfact.files.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl
 
 
 class AnswerKey:

@@ -26,15 +26,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.jsonl import read_jsonl as read_jsonl_file
 from xlfact.errors import DataError
-from xlfact.evaluators.clika import LANGUAGES, N_OPTIONS, OPTION_LETTERS, TASKS
-from xlfact.files.jsonl import read_jsonl as read_jsonl_file
 from xlfact.tasks.clika.prompts import COPA_QUESTIONS
+from xlfact.tasks.clika.spec import CLIKA_DIR_ENV, LANGUAGES, N_OPTIONS, OPTION_LETTERS, SOURCE_URL, TASKS
 
 log = logging.getLogger(__name__)
 
-CLIKA_DIR_ENV = "XLFACT_CLIKA_DIR"
-SOURCE_URL = "https://github.com/RiverGao/CLiKA"
 TASK_FOLDERS = {"xcsqa": "x_csqa", "xcopa": "x_copa", "xgeo": "x_geo", "xpeo": "x_name"}
 FICTIONAL_LANGUAGES = LANGUAGES  # the test QA exists for English (the pivot) and the nine target languages
 TRANSLATION_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "en")

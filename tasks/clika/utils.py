@@ -15,6 +15,7 @@ from typing import Any
 import datasets
 
 import xlfact.models  # noqa: F401 - registers --model xlfact-hf wherever lm-eval loads this folder
+from xlfact.core.records import RECORD_KEY
 from xlfact.evaluators.clika import (
     FICTIONAL_BENCHMARK,
     FICTIONAL_TYPE_ENGLISH_ONLY,
@@ -31,7 +32,6 @@ from xlfact.evaluators.clika import (
     translation_matches,
 )
 from xlfact.evaluators.consistency import ENGLISH
-from xlfact.evaluators.records import RECORD_KEY
 from xlfact.tasks.clika.data import (
     load_fictional,
     load_items,

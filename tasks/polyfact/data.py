@@ -27,8 +27,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.jsonl import read_jsonl
 from xlfact.errors import DataError
-from xlfact.files.jsonl import read_jsonl
 from xlfact.tasks.polyfact.spec import (  # noqa: F401 - LANGUAGES and the groups are re-exported for callers
     DATA_DIR_ENV,
     HIGH_RESOURCE,

@@ -51,8 +51,8 @@ def write_json_atomic(path: str | Path, data: Any) -> Path:
 
 
 def write_csv_atomic(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """CSV with empty cells for None/NaN and formula-like text neutralised (``xlfact.leaderboard.formatting``)."""
-    from xlfact.leaderboard.formatting import csv_row
+    """CSV with empty cells for None/NaN and formula-like text neutralised (``xlfact.core.formatting``)."""
+    from xlfact.core.formatting import csv_row
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -3,7 +3,7 @@
 lm-eval's ``global_mmlu_full_<lang>_<subject>`` (Global-MMLU) and ``global_mmlu_<lang>_<category>`` (Global-MMLU-Lite)
 tasks are letter-choice multiple choice: the prompt lists the four options and the continuations are ``" A"`` ..
 ``" D"``. Their items are parallel across languages by ``sample_id``, so the shared cross-lingual metrics apply. The
-built-ins log no xlfact record; :func:`sample_record` (registered in :data:`xlfact.evaluators.records.ADAPTERS`) builds
+built-ins log no xlfact record; :func:`sample_record` (registered in :data:`xlfact.core.records.ADAPTERS`) builds
 one from what they do log:
 
 * ``item`` — the document's ``sample_id`` (e.g. ``astronomy/test/58``, the same in every language);
@@ -130,7 +130,7 @@ def samples_from_option_scores(
     slot is ``gold`` where given; the authors' files store only ``pred_idx`` and ``correct``, so it is ``pred_idx``
     when correct and the next slot otherwise (any other slot gives the same figures). Beside them goes the run's
     ``results_<date>.json`` (task list, ``n-samples`` and lm-eval's task hashes), so the one reader of lm-eval output
-    folders (:mod:`xlfact.leaderboard.runs`) reads and checks the folder like any other run.
+    folders (:mod:`xlfact.core.runs`) reads and checks the folder like any other run.
     """
     import hashlib
 

@@ -23,12 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from xlfact.core.atomic import write_json_atomic, write_text_atomic
+from xlfact.core.formatting import markdown_table, number
+from xlfact.core.runs import Run, RunError, load_run
+from xlfact.core.stats import holm, mcnemar_exact, paired_bootstrap, paired_difference_ci
 from xlfact.errors import EXIT_BAD_INPUT, EXIT_REGRESSION, UsageError, XlfactError, one_line
 from xlfact.evaluators.consistency import ENGLISH, ItemTable, correctness, item_table, metrics_from_table
-from xlfact.files.atomic import write_json_atomic, write_text_atomic
-from xlfact.leaderboard.formatting import markdown_table, number
-from xlfact.leaderboard.runs import Run, RunError, load_run
-from xlfact.leaderboard.stats import holm, mcnemar_exact, paired_bootstrap, paired_difference_ci
+from xlfact.tasks import registry
 
 CONSISTENCY_METRICS = ("total_consistency", "en_co_mean", "rankc", "rankc_en", "answer_agreement")
 
@@ -273,8 +274,8 @@ def render_markdown(result: dict[str, Any], *, baseline: str = "", candidate: st
 
 def compare_runs(baseline: str | Path, candidate: str | Path, **kwargs: Any) -> dict[str, Any]:
     metric = kwargs.pop("metric", None)
-    run_a = load_run(baseline, run=kwargs.pop("baseline_run", None))
-    run_b = load_run(candidate, run=kwargs.pop("candidate_run", None))
+    run_a = load_run(baseline, run=kwargs.pop("baseline_run", None), adapters=registry.record_adapters())
+    run_b = load_run(candidate, run=kwargs.pop("candidate_run", None), adapters=registry.record_adapters())
     pairing = pair_runs(run_a, run_b, metric=metric)
     pairing.notes += [f"baseline skipped {note}" for note in run_a.skipped]
     pairing.notes += [f"candidate skipped {note}" for note in run_b.skipped]
@@ -286,7 +287,7 @@ def compare_runs(baseline: str | Path, candidate: str | Path, **kwargs: Any) -> 
 
 def write_figure(result: dict[str, Any], out: Path) -> list[Path]:
     """``compare_deltas.png/.svg``: each test's difference in points with its 95% interval, regressions in red."""
-    from xlfact.leaderboard import figures
+    from xlfact.core import figures
 
     fig = figures.deltas(result["tests"], title=f"xlfact compare: {result['verdict']}",
                          margin=result.get("margin_points"))

@@ -13,7 +13,7 @@ The rules, because a figure computed from the wrong files is worse than none:
   refused unless the user names one (``--run DATE_ID`` or the path of one results file); a run's samples are exactly
   the files with its ``date_id``; every other file is skipped and listed in :attr:`Run.skipped` with the reason;
 * every samples file is checked against the results file: row count against ``n-samples`` and lm-eval's task hash;
-* a task's samples either all carry the cross-lingual record (:mod:`xlfact.evaluators.records`) or none do; a line
+* a task's samples either all carry the cross-lingual record (:mod:`xlfact.core.records`) or none do; a line
   without it among lines with it (a foreign line) is an error naming the file and line, never a silent stop;
 * every failure is a :class:`RunError` (an :class:`xlfact.errors.XlfactError`) naming the file and what was expected.
 """
@@ -23,16 +23,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.jsonl import read_jsonl, text_line_of
+from xlfact.core.records import RECORD_KEY, RecordAdapter, record_of
 from xlfact.errors import RunError
-from xlfact.evaluators.records import RECORD_KEY, record_of
-from xlfact.files.jsonl import read_jsonl, text_line_of
 
 DATE_ID = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
 RESULTS_RE = re.compile(rf"^results_(?P<date>{DATE_ID})\.json$")
@@ -82,6 +82,7 @@ class Run:
     results: dict[str, Any]
     sample_paths: dict[str, Path] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # files (and tasks) not read, each with the reason
+    adapters: Sequence[RecordAdapter] = ()  # record adapters for built-in tasks (xlfact.tasks.registry)
     _samples: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict, repr=False)
     _records: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
@@ -216,7 +217,7 @@ class Run:
         without: int | None = None
         seen: dict[str, int] = {}
         for line_no, sample in self.numbered_samples(task):
-            record = record_of(task, sample, where=f"{path} line {line_no}")
+            record = record_of(task, sample, where=f"{path} line {line_no}", adapters=self.adapters)
             if record is None:
                 if first is not None:
                     raise RunError(f"{path} line {line_no}: no cross-lingual record ({RECORD_KEY!r}), but line "
@@ -335,8 +336,9 @@ def _pick_results(folder: Path, run: str | None) -> Path:
     return candidates[0]
 
 
-def load_run(path: str | Path, *, run: str | None = None) -> Run:
+def load_run(path: str | Path, *, run: str | None = None, adapters: Sequence[RecordAdapter] = ()) -> Run:
     """The run in ``path``: a results file, the folder holding it, or an ``--output_path`` with one model folder.
+    ``adapters`` turn samples of tasks that log no record into records (:func:`xlfact.tasks.registry.record_adapters`).
 
     A folder with several results files is refused unless ``run`` names one by its date id. The run's samples are
     exactly the files with its date id; every other samples file is listed in :attr:`Run.skipped` with the reason.
@@ -374,16 +376,17 @@ def load_run(path: str | Path, *, run: str | None = None) -> Run:
         else:
             sample_paths[match["task"]] = file
     return Run(folder=results_path.parent, results_path=results_path, date_id=date_id, results=results,
-               sample_paths=sample_paths, skipped=skipped)
+               sample_paths=sample_paths, skipped=skipped, adapters=tuple(adapters))
 
 
-def load_runs(paths: Iterable[str | Path], *, run: str | None = None) -> list[Run]:
+def load_runs(paths: Iterable[str | Path], *, run: str | None = None,
+              adapters: Sequence[RecordAdapter] = ()) -> list[Run]:
     """Every run under the given paths (each path may hold several model folders); ``run`` names the run by date id
     in folders that hold several."""
     runs = []
     for path in paths:
         if Path(path).is_file():
-            runs.append(load_run(path))
+            runs.append(load_run(path, adapters=adapters))
         else:
-            runs.extend(load_run(folder, run=run) for folder in result_folders(path))
+            runs.extend(load_run(folder, run=run, adapters=adapters) for folder in result_folders(path))
     return runs

@@ -6,7 +6,7 @@ site's ``figures/`` folder, beside ``compare.md``); :func:`data_uri` gives the s
 an image, not inline markup, so the page's Content-Security-Policy stays strict and nothing in a figure (a hostile
 model name included) can run. The page therefore needs no chart library and no network.
 
-Every language is drawn in its own colour from :mod:`xlfact.leaderboard.palette`, the same in every figure, and
+Every language is drawn in its own colour from :mod:`xlfact.core.palette`, the same in every figure, and
 legends sit outside the data. Text is never parsed as mathtext, so a model called ``$x$`` prints as written.
 
 Figures: :func:`heatmap` (models x languages accuracy of one benchmark), :func:`language_matrix` (language x language
@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_bytes_atomic
-from xlfact.leaderboard.palette import language_color, language_marker, legend_outside
+from xlfact.core.atomic import write_bytes_atomic
+from xlfact.core.palette import language_color, language_marker, legend_outside
 
 NAN = math.nan
 

@@ -3,18 +3,17 @@
 Every xlfact task's ``process_results`` returns, under :data:`RECORD_KEY`, a record ``{benchmark, item, lang,
 correct, scores?, gold?, pred?, ...}`` of one (item, language) result (:func:`xlfact.tasks.crosslingual.make_record`
 writes it); lm-eval logs it with ``--log_samples``, and the report, the leaderboard, the release gate and the trace
-read it back (:mod:`xlfact.leaderboard.runs`). Writer and readers check it with :func:`validate_record`, so a record
+read it back (:mod:`xlfact.core.runs`). Writer and readers check it with :func:`validate_record`, so a record
 the readers would refuse is never written.
 
-lm-eval's own built-in tasks log no such record; an *adapter* turns their samples into records (see
-:data:`ADAPTERS`), so the same report and leaderboard code serves both.
+lm-eval's own built-in tasks log no such record; an *adapter* (a benchmark's ``record_adapter`` hook, listed by
+:func:`xlfact.tasks.registry.record_adapters`) turns their samples into records, so the same report and leaderboard
+code serves both. The adapters are passed in, so this module knows no benchmark.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from xlfact.errors import RunError
@@ -22,10 +21,8 @@ from xlfact.errors import RunError
 # The key lm-eval logs the record under: the first cross-lingual metric of every xlfact task's metric_list.
 RECORD_KEY = "total_consistency"
 RECORD_FIELDS = ("benchmark", "item", "lang", "correct")
-
-# Adapters for lm-eval built-in tasks: "module:function" taking (task_name, sample) and returning a record or None.
-# Listed as strings so a reader imports only what a run needs.
-ADAPTERS: list[str] = ["xlfact.evaluators.global_mmlu:sample_record"]
+# An adapter for lm-eval built-in tasks: (task_name, sample) -> record, or None for a task it does not know.
+RecordAdapter = Callable[[str, dict[str, Any]], "dict[str, Any] | None"]
 
 
 class RecordError(RunError):
@@ -62,22 +59,14 @@ def validate_record(record: Any, where: str) -> dict[str, Any]:
     return record
 
 
-@lru_cache(maxsize=1)
-def adapters() -> tuple[Callable[[str, dict[str, Any]], dict[str, Any] | None], ...]:
-    out = []
-    for spec in ADAPTERS:
-        module, _, name = spec.partition(":")
-        out.append(getattr(importlib.import_module(module), name))
-    return tuple(out)
-
-
-def record_of(task: str, sample: dict[str, Any], where: str | None = None) -> dict[str, Any] | None:
-    """The validated cross-lingual record of one logged sample (an xlfact task's, or an adapter's for a built-in
-    task), or None when the sample has none."""
+def record_of(task: str, sample: dict[str, Any], where: str | None = None,
+              adapters: Sequence[RecordAdapter] = ()) -> dict[str, Any] | None:
+    """The validated cross-lingual record of one logged sample (an xlfact task's, or one of ``adapters``' for a
+    built-in task), or None when the sample has none."""
     where = where or f"{task} doc_id {sample.get('doc_id')}"
     if RECORD_KEY in sample:
         return validate_record(sample[RECORD_KEY], where)
-    for adapter in adapters():
+    for adapter in adapters:
         record = adapter(task, sample)
         if record is not None:
             return validate_record(record, where)

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlfact.files.atomic import write_csv_atomic, write_json_atomic
-from xlfact.leaderboard.runs import Run, RunError, load_run
+from xlfact.core.atomic import write_csv_atomic, write_json_atomic
+from xlfact.core.runs import Run, RunError, load_run
+from xlfact.tasks import registry
 
 MARKER = "trace_checkpoint.json"
 TIDY_HEADER = ["checkpoint", "step", "benchmark", "task", "language", "metric", "value", "ci_low", "ci_high", "n"]
@@ -186,14 +187,14 @@ def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
             f"{marker}: this checkpoint was traced with other settings ({saved.get('settings')}); use another "
             "--output_path or delete the folder"
         )
-    return load_run(folder)
+    return load_run(folder, adapters=registry.record_adapters())
 
 
 def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint]) -> list[tuple[Checkpoint, Run]]:
     """Evaluate every checkpoint not finished yet; returns all checkpoints with their runs, in order."""
     from tqdm.auto import tqdm
 
-    from xlfact.leaderboard.evaluate import evaluate_to_folder, make_task_manager, needs_builtin_tasks
+    from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager, needs_builtin_tasks
 
     root = Path(args.output_path) / "checkpoints"
     needs_defaults: bool | None = None  # decided on the first checkpoint evaluated
@@ -231,8 +232,6 @@ def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint]) ->
 # -------------------------------------------------------------------------------------------------- the table
 def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -> tuple[list[list[Any]], dict]:
     """Tidy rows of one checkpoint, and its per-(benchmark, fact, language) correctness for "first learned"."""
-    from xlfact.evaluators.report import benchmark_report
-
     rows: list[list[Any]] = []
     correct: dict[tuple[str, str, str], bool] = {}
     head = [checkpoint.label, checkpoint.step]
@@ -250,7 +249,7 @@ def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -
                     rows.append([*head, benchmark, task, "-", name if filt == "none" else key, value, *ci, n])
             continue
         task_of = {str(r["lang"]): task for task in tasks for r in run.records(task)[:1]}
-        rep = benchmark_report(benchmark, records, [], n_resamples=n_resamples, seed=seed)
+        rep = registry.benchmark_report(benchmark, records, [], n_resamples=n_resamples, seed=seed)
         for lang, entry in rep["per_language"].items():
             for metric in ("accuracy", "en_co"):
                 if metric in entry and not (metric == "en_co" and lang == "en"):
@@ -304,7 +303,7 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from xlfact.leaderboard.palette import legend_outside, line_style
+    from xlfact.core.palette import legend_outside, line_style
 
     written = []
     col = {name: i for i, name in enumerate(TIDY_HEADER)}
