@@ -88,11 +88,14 @@ def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: lis
 
 
 def format_report(report: dict[str, Any]) -> str:
-    lines = ["| step | in | kept | dropped | reasons | repaired |", "|---|---|---|---|---|---|"]
+    lines = ["| step | in | kept | dropped | reasons | language versions dropped | repaired |",
+             "|---|---|---|---|---|---|---|"]
     for step, rep in report["steps"].items():
         reasons = ", ".join(f"{k}: {v}" for k, v in rep["dropped_by_reason"].items()) or "-"
+        versions = ", ".join(f"{k}: {v}" for k, v in rep.get("versions_dropped_by_reason", {}).items()) or "-"
         repaired = ", ".join(f"{k}: {v}" for k, v in rep.get("repaired", {}).items()) or "-"
-        lines.append(f"| {step} | {rep['in']} | {rep['kept']} | {rep['dropped']} | {reasons} | {repaired} |")
+        lines.append(f"| {step} | {rep['in']} | {rep['kept']} | {rep['dropped']} | {reasons} | {versions} | "
+                     f"{repaired} |")
     lines.append(f"\nitems: {report['items']} ({report['facts']} facts); language versions: "
                  f"{report['language_versions']}; cache: {report.get('cache')}")
     return "\n".join(lines)

@@ -128,8 +128,10 @@ def test_build_through_an_openai_compatible_endpoint(server, tmp_path, capsys):
     assert steps["1_fact_detection"]["in"] == 16
     assert steps["1_fact_detection"]["calls"]["failed:timeout"] == 1
     assert steps["1_fact_detection"]["dropped_by_reason"] == {"not_enough_votes": 9}  # 8 fillers + Germany (en)
-    assert steps["3_query_crafting"]["dropped_by_reason"] == {
-        "refusal": 1, "translation:error (language version only)": 1}
+    assert steps["3_query_crafting"]["dropped_by_reason"] == {"refusal": 1}
+    assert steps["3_query_crafting"]["versions_dropped_by_reason"] == {"translation:error": 1}
+    for step in steps.values():  # units kept or dropped; language versions counted apart
+        assert step["in"] == step["kept"] + step["dropped"]
     assert steps["4_quality_filtering"]["kept"] == 6  # 8 facts, less Germany (en, a judge timed out), Spain (en)
     assert report["items"] == (6 * 2 - 1) * 2  # 6 facts x 2 languages, minus Italy's failed translation; 2 splits
     first = len(stub.requests)

@@ -74,7 +74,13 @@ class QueryDraft(BaseModel):
         self.answer = self.answer.strip()
         self.distractors = [d.strip() for d in self.distractors]
         if self.fill_in_blank.count(BLANK) != 1:
+            if self.answer and self.fill_in_blank.count(self.answer) == 1 and degenerate_blank(self.fill_in_blank,
+                                                                                               self.answer):
+                raise ValueError(f"fill_in_blank has no {BLANK}, and the answer is nearly all of it: a degenerate "
+                                 "cloze (not repaired)")
             raise ValueError(f"fill_in_blank must contain {BLANK} exactly once")
+        if not _letters(self.fill_in_blank.replace(BLANK, "")):
+            raise ValueError(f"fill_in_blank is {BLANK} alone: nothing to recall the answer from")
         if BLANK in self.question:
             raise ValueError(f"question must not contain {BLANK} (it is the paraphrased question, not the cloze)")
         if len(self.distractors) != 3:
@@ -203,17 +209,36 @@ def usable_answer(schema_name: str, text: str) -> bool:
     return True
 
 
+def _letters(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
+
+
+MAX_BLANK_SHARE = 0.75
+
+
+def degenerate_blank(cloze: str, answer: str) -> bool:
+    """Whether blanking ``answer`` in ``cloze`` leaves too little to recall it from: the answer holds more than
+    :data:`MAX_BLANK_SHARE` of the cloze's letters and digits (the whole sentence, or nearly). Half would be too
+    strict: "The Nile flows into [BLANK]." blanks 54% ("the Mediterranean Sea"), "Mount Fuji is [BLANK]." 69%."""
+    answer_letters = len(_letters(answer))
+    total = answer_letters + len(_letters(cloze.replace(answer, "", 1)))
+    return total > 0 and answer_letters > MAX_BLANK_SHARE * total
+
+
 def insert_blank(data: Any) -> str | None:
     """Step 3 repair (xlfact's, counted in the build report): a ``fill_in_blank`` without ``[BLANK]`` that contains the
-    ``answer`` verbatim exactly once, as a proper part, gets that occurrence replaced by ``[BLANK]`` — the cloze the
-    prompt asked for. Anything else is left to the validation (a counted drop)."""
+    ``answer`` verbatim exactly once gets that occurrence replaced by ``[BLANK]`` — the cloze the prompt asked for —
+    unless that blank would be degenerate (:func:`degenerate_blank`). Anything else is left to the validation (a
+    counted drop, whose detail names a degenerate blank)."""
     if not isinstance(data, dict):
         return None
     cloze, answer = data.get("fill_in_blank"), data.get("answer")
     if not isinstance(cloze, str) or not isinstance(answer, str) or BLANK in cloze:
         return None
     answer = answer.strip()
-    if not answer or cloze.count(answer) != 1 or answer == cloze.strip().strip(".!?。！？ "):
+    if not answer or cloze.count(answer) != 1:
+        return None
+    if degenerate_blank(cloze, answer):
         return None
     data["fill_in_blank"] = cloze.replace(answer, BLANK, 1)
     return f"blank_inserted: {answer!r} in {cloze!r}"[:200]
