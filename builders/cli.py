@@ -146,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tokenizer", default=None,
                         help="tokenizer of the model to evaluate (folder or hub name): drop (counted) any item with an "
                         "option that adds no token after its context, which per-token scoring cannot score")
-    parser.add_argument("--max_tokens", type=int, default=512)
+    parser.add_argument("--max_tokens", type=int, default=1024,
+                        help="token limit per answer (default 1024; a server's context, e.g. vllm serve "
+                        "--max-model-len, must hold the prompt, up to ~800 tokens for step 3, plus this)")
     parser.add_argument("--max_docs", type=int, default=None, help="use only the first N documents")
     parser.add_argument("--cache", default=None, help="LLM answer cache (default OUT/cache)")
     parser.add_argument("--seed", type=int, default=0)

@@ -197,3 +197,19 @@ def test_response_schema_bounds_what_the_pipeline_rejects():
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"score": 3}, cross)
     assert "reason" not in response_schema(ANSWER_MODELS["FactJudgement"])["properties"]
+
+
+def test_response_bounds_follow_the_input():
+    """A looping small model fills every bound, and a Japanese character costs it 2-3 tokens: the bounds follow the
+    sentence (or the source query of a translation), never above xgrammar's 127-character repeat."""
+    from xlfact.builders.adaxeval.schema import response_fields
+
+    short = response_fields({"sentence": "フランスの首都はパリである。"})
+    assert short["answer"]["maxLength"] == 14 and "{0,14}" in short["fill_in_blank"]["pattern"]
+    assert "{1,48}" in short["question"]["pattern"]
+    long = response_fields({"sentence": "x" * 500})
+    assert long["answer"]["maxLength"] == 100 and "{0,127}" in long["fill_in_blank"]["pattern"]
+    translated = response_fields({"fill_in_blank": "スペインの首都は[BLANK]である。", "question": "スペインの首都は？",
+                                  "answer": "マドリード", "distractors": ["ローマ", "リスボン", "パリ"]})
+    assert translated["distractors"]["items"]["maxLength"] == int(2.5 * 4) + 10  # the longest source distractor
+    assert "{0,50}" in translated["fill_in_blank"]["pattern"]

@@ -87,7 +87,8 @@ class OpenAIClient:
         from xlfact.builders.adaxeval.schema import ANSWER_MODELS, response_schema
 
         return {"type": "json_schema", "json_schema": {
-            "name": request.schema, "schema": response_schema(ANSWER_MODELS[request.schema]), "strict": True}}
+            "name": request.schema, "schema": response_schema(ANSWER_MODELS[request.schema], request.payload),
+            "strict": True}}
 
     def complete(self, request: Request) -> str:
         extra: dict[str, Any] = {}

@@ -66,7 +66,7 @@ class Settings:
     translate: bool = True
     repair_cloze: bool = True  # schema.insert_blank in step 3, counted (--no_repair_cloze: mlda-eval's drop)
     min_sentence_chars: int = 8
-    max_tokens: int = 512
+    max_tokens: int = 1024  # schema-bound answers end well within it (see schema.response_fields)
 
 
 @dataclass

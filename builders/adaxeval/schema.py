@@ -265,31 +265,61 @@ def schema_instruction(model: type[BaseModel]) -> str:
 
 
 _NO_BRACKET = r"[^\[\]\n]"
-# Field bounds of the decoding schema (below): every string is bounded, so a small model that loops inside a string
-# still closes its JSON within the token limit; the cloze holds [BLANK] exactly once and the question none. xgrammar
-# (vLLM's default backend) takes a pattern without maxLength and fails to compile a bounded repeat above ~128, hence
-# 127 characters on each side of the blank and for the question.
-RESPONSE_FIELDS: dict[str, dict[str, Any]] = {
-    "subject": {"type": "string", "minLength": 1, "maxLength": 100},
-    "relation": {"type": "string", "minLength": 1, "maxLength": 100},
-    "object": {"type": "string", "minLength": 1, "maxLength": 100},
-    "answer": {"type": "string", "minLength": 1, "maxLength": 100},
-    "distractors": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},
-                    "minItems": 3, "maxItems": 3},
-    "fill_in_blank": {"type": "string", "pattern": f"^{_NO_BRACKET}{{0,127}}\\[BLANK\\]{_NO_BRACKET}{{0,127}}$"},
-    "question": {"type": "string", "pattern": f"^{_NO_BRACKET}{{1,127}}$"},
-}
+MAX_CHARS = 100  # a string field of the decoding schema (below), at most
+MAX_REPEAT = 127  # xgrammar (vLLM's default backend) fails to compile a bounded pattern repeat above ~128
+SPAN_FIELDS = ("subject", "relation", "object", "answer", "distractors")
+
+
+def _string(limit: int) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": max(1, limit)}
+
+
+def response_fields(payload: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Field bounds of the decoding schema (:func:`response_schema`). Every string is bounded, so a small model that
+    loops inside a string still closes its JSON; the bounds follow the request's input, because a looping model
+    fills them and a CJK character costs a byte-level model 2-3 tokens (SmolLM2 ran a Japanese cloze of 127
+    characters past 512 tokens): with a ``sentence``, a span, the answer or a distractor is at most as long as the
+    sentence, each side of the cloze too, a question at most twice as long (+20); a translation's cloze side at most
+    twice the source cloze, its question and options 2.5 times the source's (+10 each: Japanese to English about
+    doubles the characters; the other way, the worst case still ends within 1024 tokens). The cloze holds [BLANK]
+    exactly once, the question none (a pattern: xgrammar takes no maxLength beside it)."""
+    payload = payload or {}
+    sentence = payload.get("sentence")
+    limits = {name: MAX_CHARS for name in SPAN_FIELDS}
+    cloze_side, question = MAX_REPEAT, MAX_REPEAT
+    if isinstance(sentence, str) and sentence:
+        n = len(sentence)
+        limits = {name: min(MAX_CHARS, n) for name in SPAN_FIELDS}
+        cloze_side, question = min(MAX_REPEAT, n), min(MAX_REPEAT, 2 * n + 20)
+    elif isinstance(payload.get("fill_in_blank"), str):  # a translation of a query
+        def scaled(factor: float, *texts: object) -> int:
+            return int(factor * max((len(t) for t in texts if isinstance(t, str)), default=MAX_CHARS)) + 10
+
+        limits.update(answer=min(MAX_CHARS, scaled(2.5, payload.get("answer"))),
+                      distractors=min(MAX_CHARS, scaled(2.5, *payload.get("distractors") or [])))
+        cloze_side = min(MAX_REPEAT, scaled(2, payload["fill_in_blank"]))
+        question = min(MAX_REPEAT, scaled(2.5, payload.get("question")))
+    fields: dict[str, dict[str, Any]] = {name: _string(limits[name]) for name in SPAN_FIELDS if name != "distractors"}
+    fields["distractors"] = {"type": "array", "items": _string(limits["distractors"]), "minItems": 3, "maxItems": 3}
+    fields["fill_in_blank"] = {"type": "string", "pattern": (
+        f"^{_NO_BRACKET}{{0,{cloze_side}}}\\[BLANK\\]{_NO_BRACKET}{{0,{cloze_side}}}$")}
+    fields["question"] = {"type": "string", "pattern": f"^{_NO_BRACKET}{{1,{question}}}$"}
+    return fields
+
+
 # Free-text side fields the pipeline never reads: left out of the decoding schema (their defaults apply), as in the
 # schema-guided local generation (structured.SKIP); a small model fills them until the token limit.
 RESPONSE_SKIP = ("reason", "explanation", "explanations", "associated_sentences")
 
 
-def response_schema(model: type[BaseModel]) -> dict[str, Any]:
+def response_schema(model: type[BaseModel], payload: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON schema an endpoint decodes against (``response_format`` json_schema, strict): the answer model's
     schema without the side fields of :data:`RESPONSE_SKIP`, every property required (optional ones stay nullable, as
-    OpenAI's strict mode wants), no additional properties, and the bounds of :data:`RESPONSE_FIELDS`. An answer that
+    OpenAI's strict mode wants), no additional properties, and the bounds of :func:`response_fields` for the request's
+    input ``payload``. An answer that
     fits it still goes through the pydantic validation (4 distinct options, for one, is not a JSON-schema rule)."""
     root = _plain_schema(model)
+    bounds = response_fields(payload)
 
     def tighten(node: dict[str, Any]) -> None:
         props = node.get("properties")
@@ -301,9 +331,9 @@ def response_schema(model: type[BaseModel]) -> dict[str, Any]:
         node["required"] = list(props)
         for name, prop in props.items():
             prop.pop("default", None)
-            if name in RESPONSE_FIELDS:
+            if name in bounds:
                 nullable = any(alt == {"type": "null"} for alt in prop.get("anyOf", ()))
-                bounded = dict(RESPONSE_FIELDS[name])
+                bounded = bounds[name]
                 props[name] = {"anyOf": [bounded, {"type": "null"}]} if nullable else bounded
 
     tighten(root)
