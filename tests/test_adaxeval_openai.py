@@ -212,4 +212,4 @@ def test_response_bounds_follow_the_input():
     translated = response_fields({"fill_in_blank": "スペインの首都は[BLANK]である。", "question": "スペインの首都は？",
                                   "answer": "マドリード", "distractors": ["ローマ", "リスボン", "パリ"]})
     assert translated["distractors"]["items"]["maxLength"] == int(2.5 * 4) + 10  # the longest source distractor
-    assert "{0,50}" in translated["fill_in_blank"]["pattern"]
+    assert "{0,48}" in translated["fill_in_blank"]["pattern"]  # twice the 19 characters of the source cloze, +10
