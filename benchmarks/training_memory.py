@@ -1,25 +1,21 @@
-"""Training memory: peak resident memory and time per step of the SFT and GRPO recipes on SmolLM2-135M-Instruct (CPU).
+"""Training memory: peak resident memory of the shipped SmolLM2 CPU recipes, run as a user runs them.
 
-    python benchmarks/training_memory.py [--plan sft:2:50,sft:10:50,sft:10:200,grpo:12:50,grpo:48:50,grpo:48:200]
-                                         [--limit-gb 7] [--steps 3]
+    python benchmarks/training_memory.py [--plan sft_smollm2_cpu,grpo_smollm2_cpu,cpt_smollm2_cpu] [--steps 2]
+                                         [--limit-gb 9] [--set sft_smollm2_cpu:training.activation_checkpointing=false]
 
-Each measurement is one ``xlfact train`` run in its own process (one at a time), on the bundled PolyFact sample
-(en/de/ru, 50 facts) and on the same sample enlarged four times (200 facts, fact ids made unique), at two batch sizes:
+Each measurement is one ``xlfact train <recipe> --config training/configs/<recipe>.yaml`` command in its own process
+(one at a time), with only the overrides a user must give (the model folder, the data, the output folder) and
+``training.max_steps`` (every override is printed in the table): the recipe is measured as shipped, at its own batch
+size (SFT 10 facts x 3 languages x 4 options; GRPO 12 completions; CPT 8 chunks). SFT and GRPO train on the bundled
+PolyFact sample (en/de/ru, 50 facts); CPT on a synthetic parallel corpus (:mod:`xlfact.training.synthetic`, 100
+facts in en/de/ru). ``--set RECIPE:key=value`` adds an override to one recipe (to show what a setting costs, e.g.
+checkpointing off); such a row is marked as not shipped.
 
-* SFT (``sft_tiny_cpu`` recipe, cloze consistency loss, LoRA): batch 2 and 10 facts (x 3 languages x 4 options);
-* GRPO (``grpo_tiny_cpu``, G=4): batch 12 and 48 completions (1 and 4 facts per step).
-
-SFT's before/after pass is scored on the first 10 facts of the split (``data.eval_split``, ``eval_max_facts``), so that
-the runs differ only in the training data. Peak RSS is the child's own ``ru_maxrss`` (model, data, before/after
-scoring, training, saving); time per step is the trainer's ``train_runtime / global_step``. A watchdog kills a run
-whose RSS passes ``--limit-gb`` (the machine may be shared), which is then reported as such. The target (issue #11):
-SFT at batch 10 under 6 GB peak, peak growing with the batch and flat in the dataset size. Printed last: the estimate
-for the shipped 7B recipes on one 80 GB GPU, computed from the models' sizes (an estimate, not a measurement).
-
-Recorded (30 Nov 2026, loaded 2-core machine, one run each, ``--steps 1``): SFT peaks at 2.51 GB at batch 2 (50
-facts), 5.53 GB at batch 10 (50 facts) and 5.14 GB at batch 10 (200 facts): under the 6 GB target, growing with the
-batch, flat in the dataset size. Before reentrant checkpointing (training.model_io.prepare_for_training) batch 10
-peaked at 8.24 GB. Table and diagnosis: training/README.md, Memory.
+Peak RSS is the child's own ``ru_maxrss`` (``os.wait4`` on that process: model, data, before/after scoring, training,
+saving). A watchdog kills a run whose RSS passes ``--limit-gb`` (the machine may be shared), reported as such. The
+guard (issue #20): ``tests/test_training_memory.py`` runs the SFT recipe at batch 10 with :func:`measure_command` and
+fails above 6 GB. Printed last: an estimate for the shipped 7B recipes on one 80 GB GPU (from sizes, not measured).
+Recorded numbers, with the date and library versions: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -35,65 +31,63 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-
-CHILD = r"""
-import json, resource, sys
-from xlfact.training.config import load_recipe
-import importlib
-recipe, config, overrides = sys.argv[1], sys.argv[2], sys.argv[3:]
-cfg = load_recipe(config, overrides, expect=recipe)
-metrics = importlib.import_module(f"xlfact.training.{recipe}").run(cfg)
-print("XLFACT_BENCH " + json.dumps({"peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                                    "steps": metrics["global_step"], "runtime_s": metrics["train_runtime_s"]}))
-"""
+CONFIGS = REPO / "training" / "configs"
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
-def enlarge(sample: Path, out: Path, times: int, languages: list[str]) -> Path:
-    """The sample with every fact repeated ``times`` times under new fact ids (a bigger dataset, same rows)."""
-    for lang in languages:
-        rows = [json.loads(line) for line in (sample / lang / "test.jsonl").read_text(encoding="utf-8").splitlines()]
-        (out / lang).mkdir(parents=True, exist_ok=True)
-        with (out / lang / "test.jsonl").open("w", encoding="utf-8") as handle:
-            for k in range(times):
-                for row in rows:
-                    handle.write(json.dumps({**row, "fact_id": f"{row['fact_id']}#{k}"}, ensure_ascii=False) + "\n")
-    return out
+def measure_command(argv: list[str], limit_gb: float | None = None, env: dict[str, str] | None = None,
+                    log_path: Path | None = None) -> dict:
+    """Run ``argv`` to completion; ``{"peak_rss_gb", "returncode", "killed", "wall_s"}`` of that process.
 
-
-def run_one(recipe: str, overrides: list[str], limit_gb: float) -> dict:
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"), "HF_HUB_OFFLINE": "1",
-           "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    config = f"{recipe}_tiny_cpu"
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, recipe, config, *overrides], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=env, cwd=REPO.parent)
-    killed = {"flag": False}
-
-    def watch() -> None:
-        while proc.poll() is None:
-            try:
-                status = Path(f"/proc/{proc.pid}/status").read_text()
-                rss_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
-            except (OSError, StopIteration, ValueError):
-                rss_kb = 0
-            if rss_kb > limit_gb * 1024 * 1024:
-                killed["flag"] = True
-                proc.kill()
-                return
-            time.sleep(0.2)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    The peak is ``ru_maxrss`` from ``os.wait4`` on the child itself (not ``RUSAGE_CHILDREN``, which would mix in
+    every earlier child of the caller). Above ``limit_gb`` resident the child is killed (``killed: True``; its peak
+    is then at least the limit)."""
+    env = {**os.environ, **OFFLINE, **(env or {})}
+    env.setdefault("OMP_NUM_THREADS", "2")
+    log = open(log_path, "w", encoding="utf-8") if log_path else subprocess.DEVNULL  # noqa: SIM115
     start = time.perf_counter()
-    out, _ = proc.communicate()
-    wall = time.perf_counter() - start
-    if killed["flag"]:
-        return {"error": f"killed above {limit_gb} GB RSS", "wall_s": wall}
-    line = next((x for x in out.splitlines() if x.startswith("XLFACT_BENCH ")), None)
-    if line is None:
-        return {"error": f"exit {proc.returncode}", "wall_s": wall}
-    result = json.loads(line.split(" ", 1)[1])
-    return {"peak_rss_gb": result["peak_rss_kb"] / 1024 / 1024, "steps": result["steps"],
-            "s_per_step": result["runtime_s"] / max(1, result["steps"]), "wall_s": wall}
+    try:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO.parent)
+        killed = threading.Event()
+
+        def watch() -> None:
+            while proc.returncode is None:
+                try:
+                    status = Path(f"/proc/{proc.pid}/status").read_text()
+                    rss_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+                except (OSError, StopIteration, ValueError):
+                    return
+                if limit_gb and rss_kb > limit_gb * 1024 * 1024:
+                    killed.set()
+                    proc.kill()
+                    return
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        watcher.join(timeout=1)
+    finally:
+        if log_path:
+            log.close()
+    return {"peak_rss_gb": usage.ru_maxrss / 1024 / 1024, "returncode": proc.returncode, "killed": killed.is_set(),
+            "wall_s": time.perf_counter() - start}
+
+
+def train_command(recipe_file: str, overrides: list[str]) -> list[str]:
+    """``xlfact train <recipe> --config <file> key=value ...`` as a user types it (the recipe read from the file)."""
+    import yaml
+
+    recipe = yaml.safe_load((CONFIGS / f"{recipe_file}.yaml").read_text(encoding="utf-8"))["recipe"]
+    return [sys.executable, "-m", "xlfact.cli", "train", recipe, "--config",
+            str(CONFIGS / f"{recipe_file}.yaml"), *overrides]
+
+
+def user_overrides(recipe_file: str, model: Path, sample: Path, corpus: Path, out: Path, steps: int) -> list[str]:
+    """What a user must give on the command line (model, data, output folder), plus the number of steps."""
+    data = [f"data.sources=[{{path: {corpus}}}]"] if recipe_file.startswith("cpt") else [f"data.data_dir={sample}"]
+    return [f"model.name_or_path={model}", *data, f"output_dir={out}", f"training.max_steps={steps}"]
 
 
 def estimate_7b() -> str:
@@ -121,39 +115,43 @@ def estimate_7b() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--plan", default="sft:2:50,sft:10:50,sft:10:200,grpo:12:50,grpo:48:50,grpo:48:200",
-                        help="recipe:batch:facts runs, in order (facts: 50 = the sample, 200 = it enlarged 4x)")
-    parser.add_argument("--limit-gb", type=float, default=7.0)
-    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--plan", default="sft_smollm2_cpu,grpo_smollm2_cpu,cpt_smollm2_cpu",
+                        help="recipe files (training/configs/<name>.yaml), run in order")
+    parser.add_argument("--set", action="append", default=[], metavar="RECIPE:KEY=VALUE",
+                        help="an extra override for one recipe (its row is marked 'not as shipped')")
+    parser.add_argument("--limit-gb", type=float, default=9.0)
+    parser.add_argument("--steps", type=int, default=2)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO.parent))
     from xlfact.cli.demo import bundled_polyfact_dir, ensure_default_model
+    from xlfact.training.model_io import library_versions
+    from xlfact.training.synthetic import write_synthetic_parallel_corpus
 
+    extra: dict[str, list[str]] = {}
+    for item in args.set:
+        recipe, _, override = item.partition(":")
+        extra.setdefault(recipe, []).append(override)
     model, sample = ensure_default_model(), bundled_polyfact_dir()
-    langs = ["en", "de", "ru"]
+    versions = library_versions()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        large = enlarge(sample, Path(tmp) / "large", 4, langs)
-        for item in [x for x in args.plan.split(",") if x]:
-            recipe, batch, facts = item.split(":")
-            data, name = (sample, "50 facts") if facts == "50" else (large, "200 facts")
-            overrides = [f"model.name_or_path={model}", f"data.data_dir={data}", "data.split=test",
-                         f"output_dir={tmp}/{recipe}-{batch}-{facts}", f"training.max_steps={args.steps}",
-                         f"training.per_device_train_batch_size={batch}", "training.logging_steps=1",
-                         "model.dtype=float32", "lora.modules_to_save=null"]
-            if recipe == "sft":  # before/after scored on 10 facts: the runs differ in training data, not in scoring
-                overrides += ["training.gradient_checkpointing=true", "data.eval_split=test",
-                              "data.eval_max_facts=10"]
-            result = run_one(recipe, overrides, args.limit_gb)
-            rows.append((recipe, batch, name, result))
-            print(recipe, batch, name, json.dumps(result), flush=True)
-    print("\n| recipe | batch | data | peak RSS (GB) | s / step | wall (s) |\n|---|---|---|---|---|---|")
-    for recipe, batch, name, r in rows:
-        if "error" in r:
-            print(f"| {recipe} | {batch} | {name} | {r['error']} | | {r['wall_s']:.0f} |")
-        else:
-            print(f"| {recipe} | {batch} | {name} | {r['peak_rss_gb']:.2f} | {r['s_per_step']:.1f} "
-                  f"| {r['wall_s']:.0f} |")
+        corpus = write_synthetic_parallel_corpus(Path(tmp) / "corpus.jsonl")
+        for i, recipe in enumerate(x for x in args.plan.split(",") if x):
+            out = Path(tmp) / f"run{i}"
+            overrides = user_overrides(recipe, model, sample, corpus, out, args.steps) + extra.get(recipe, [])
+            result = measure_command(train_command(recipe, overrides), args.limit_gb,
+                                     log_path=Path(tmp) / f"run{i}.log")
+            result["overrides"] = extra.get(recipe, [])
+            rows.append((recipe, result))
+            print(recipe, json.dumps(result), flush=True)
+    print(f"\n{time.strftime('%Y-%m-%d')}, torch {versions['torch']}, transformers {versions['transformers']}, "
+          f"peft {versions['peft']}, trl {versions['trl']}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '2')}, "
+          f"{args.steps} steps")
+    print("\n| recipe | extra overrides | peak RSS (GB) | exit | wall (s) |\n|---|---|---|---|---|")
+    for recipe, r in rows:
+        peak = f"> {args.limit_gb:.0f} (killed)" if r["killed"] else f"{r['peak_rss_gb']:.2f}"
+        print(f"| {recipe} | {' '.join(r['overrides']) or 'none (as shipped)'} | {peak} | {r['returncode']} "
+              f"| {r['wall_s']:.0f} |")
     print("\n" + estimate_7b())
     return 0
 

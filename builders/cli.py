@@ -22,6 +22,9 @@ from xlfact.builders.adaxeval.pipeline import Builder, Settings
 from xlfact.builders.adaxeval.scripted import AnswerKey
 from xlfact.builders.make_task import load_tokenizer, unscorable_option, write_task_folder
 from xlfact.core.atomic import write_json_atomic, write_text_atomic
+from xlfact.core.output_dir import prepare_output_dir
+from xlfact.core.values import ArgumentParser, arg_count, arg_number, arg_positive_number, arg_size
+from xlfact.errors import UsageError
 
 
 def make_client(args: argparse.Namespace, model: str) -> LLMClient:
@@ -45,6 +48,36 @@ def judge_defaults(llm: str, judges: int | None, judge_models: list[str],
     if temperature is None:
         temperature = 0.7 if not judge_models and count > 1 else 0.0
     return count, temperature
+
+
+CACHE_RECORD = "xlfact_provenance.json"
+
+
+def check_cache_models(cache: Path, models: dict[str, str]) -> None:
+    """The answer cache keys answers by model name; a local model folder (or answer key file) of the same name that
+    changed since its answers were cached would reuse stale answers. The cache records each local model's files
+    (size and time; content for an answer key) and a changed one is refused, naming it (one line, exit 2)."""
+    from xlfact.core import provenance
+
+    saved = provenance.read(cache / CACHE_RECORD) or {}
+    recorded = saved.get("models", {}) if isinstance(saved.get("models"), dict) else {}
+    for name, identity in models.items():
+        if name in recorded and recorded[name] != identity:
+            raise UsageError(f"--cache {cache}: holds answers of another {name} (its files changed since: recorded "
+                             f"{recorded[name]}, now {identity}); use another --cache, or delete that cache")
+    provenance.record(cache / CACHE_RECORD, {"models": {**recorded, **models}})
+
+
+def model_identity(args: argparse.Namespace, model: str) -> str:
+    """What a model name stands for now: its local files' identity, or the endpoint and name."""
+    from xlfact.core.provenance import content_identity, stat_identity
+
+    path = Path(model)
+    if args.llm == "answer_key":
+        return content_identity(path) if path.exists() else model
+    if args.llm == "hf" and path.exists():
+        return stat_identity(path)
+    return f"{args.llm}:{args.base_url or ''}:{model}"
 
 
 def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: list[LLMClient], settings: Settings,
@@ -102,7 +135,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact build",
         description="Build a benchmark from your own corpus. `xlfact build adaxeval --corpus C --out DIR --llm "
         "openai|hf --model M` reads C (JSONL {doc_id, lang, text, pair_id} or DIR/<lang>/<name>.txt) and writes "
@@ -119,12 +152,12 @@ def main(argv: list[str] | None = None) -> int:
                         "answer_key: a JSONL answer key given as --model (dry runs without a model)")
     parser.add_argument("--model", required=True, help="generator model (endpoint model name, or HF path)")
     parser.add_argument("--judge_models", default="", help="comma-separated judge models (default: --model)")
-    parser.add_argument("--judges", type=int, default=None, help="judges when --judge_models is not given: the "
-                        "generator at seeds seed..seed+N-1 (default 3; 1 greedy judge for --llm hf)")
-    parser.add_argument("--judge_temperature", type=float, default=None,
+    parser.add_argument("--judges", type=arg_size, default=None, help="judges when --judge_models is not given: "
+                        "the generator at seeds seed..seed+N-1 (default 3; 1 greedy judge for --llm hf)")
+    parser.add_argument("--judge_temperature", type=arg_number, default=None,
                         help="judge sampling temperature (default 0, or 0.7 for several seeds of one model; a local "
                         "model samples with the seed mixed with the prompt, so each sentence gets its own draw)")
-    parser.add_argument("--min_votes", type=int, default=None, help="factual votes needed (default: all judges)")
+    parser.add_argument("--min_votes", type=arg_size, default=None, help="factual votes needed (default: all judges)")
     parser.add_argument("--min_cross_score", type=int, default=2, choices=[0, 1, 2])
     parser.add_argument("--no_require_cross_check", action="store_true",
                         help="keep facts of documents without a paired other-language version")
@@ -138,28 +171,33 @@ def main(argv: list[str] | None = None) -> int:
                         help="--llm openai: json_schema (default) has the server decode against each answer's JSON "
                         "schema (response_format, strict: vLLM, llama.cpp, OpenAI); json_object asks only for a JSON "
                         "object (servers without JSON-schema support); none sends no response_format")
-    parser.add_argument("--concurrency", type=int, default=8, help="parallel requests to the endpoint")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per endpoint request")
+    parser.add_argument("--concurrency", type=arg_size, default=8, help="parallel requests to the endpoint")
+    parser.add_argument("--timeout", type=arg_positive_number, default=120.0, help="seconds per endpoint request")
     parser.add_argument("--device", default="cpu", help="device of an --llm hf model")
     parser.add_argument("--hf_free_text", action="store_true",
                         help="--llm hf: free generation instead of schema-guided JSON (see builders/README.md)")
     parser.add_argument("--tokenizer", default=None,
                         help="tokenizer of the model to evaluate (folder or hub name): drop (counted) any item with an "
                         "option that adds no token after its context, which per-token scoring cannot score")
-    parser.add_argument("--max_tokens", type=int, default=1024,
+    parser.add_argument("--max_tokens", type=arg_size, default=1024,
                         help="token limit per answer (default 1024; a server's context, e.g. vllm serve "
                         "--max-model-len, must hold the prompt, up to ~800 tokens for step 3, plus this)")
-    parser.add_argument("--max_docs", type=int, default=None, help="use only the first N documents")
+    parser.add_argument("--max_docs", type=arg_count, default=None, help="use only the first N documents")
     parser.add_argument("--cache", default=None, help="LLM answer cache (default OUT/cache)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no_progress", action="store_true")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into --out even when it is a non-empty folder xlfact did not make")
     args = parser.parse_args(argv)
     try:
+        prepare_output_dir(args.out, command="build adaxeval", inputs=[args.corpus], overwrite=args.overwrite,
+                           flag="--out")
         docs = read_corpus(args.corpus)[: args.max_docs]
         tokenizer = load_tokenizer(args.tokenizer) if args.tokenizer else None  # before any LLM call: fail early
         cache = Path(args.cache or Path(args.out) / "cache")
-        client = CachedClient(make_client(args, args.model), cache)
         names = [m for m in args.judge_models.split(",") if m]
+        check_cache_models(cache, {m: model_identity(args, m) for m in [args.model, *names]})
+        client = CachedClient(make_client(args, args.model), cache)
         count, temp = judge_defaults(args.llm, args.judges, names, args.judge_temperature)
         judges = [CachedClient(make_client(args, m), cache) for m in names] if names else [client] * count
         settings = Settings(seed=args.seed, min_votes=args.min_votes, judge_temperature=temp,
@@ -168,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                             max_tokens=args.max_tokens)
         report = build_adaxeval(docs, Path(args.out), name=args.name, client=client, judges=judges,
                                 settings=settings, progress=not args.no_progress, tokenizer=tokenizer)
-    except BuildError as err:
+    except (BuildError, UsageError) as err:
         print(f"xlfact build: {err}", file=sys.stderr)
         return 2
     print(format_report(report))

@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 
+from xlfact.core.metadata import parse_metadata  # noqa: F401 - xlfact.cli.parse_metadata, the old home
 from xlfact.errors import EXIT_BAD_INPUT, find_xlfact_error, one_line
 
 # name -> (module, one-line help). The module's ``main(argv)`` parses its own flags and has its own ``--help``.
@@ -43,39 +44,6 @@ def _usage() -> str:
     lines += ["", "Run 'xlfact <command> --help' for a command's options. Bad input: one line naming file, row and",
               "field, exit status 2 (--debug: show the traceback)."]
     return "\n".join(lines)
-
-
-def parse_metadata(text: str | None) -> dict:
-    """``--metadata`` as every xlfact command takes it, in lm-eval's two forms: a JSON object
-    (``'{"data_dir": "/data"}'``) or ``key=value,key=value`` (values that parse as JSON numbers or booleans become
-    them, as in lm-eval)."""
-    import json
-
-    from xlfact.errors import UsageError
-
-    text = (text or "").strip()
-    if not text:
-        return {}
-    if text.startswith("{"):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise UsageError(f"--metadata: not valid JSON ({err.msg} at column {err.colno}); use a JSON object or "
-                             "key=value,key=value") from None
-        if not isinstance(value, dict):
-            raise UsageError("--metadata: expected a JSON object or key=value,key=value")
-        return value
-    out: dict = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--metadata: {part!r} is not key=value; use key=value,key=value or a JSON object")
-        try:
-            parsed = json.loads(value)
-            out[key.strip()] = parsed if isinstance(parsed, (int, float, bool)) or parsed is None else value
-        except json.JSONDecodeError:
-            out[key.strip()] = {"True": True, "False": False}.get(value, value)
-    return out
 
 
 def bad_input(err: BaseException) -> BaseException | None:

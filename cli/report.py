@@ -116,7 +116,8 @@ def render_text(report: Mapping[str, Any]) -> str:
 
 def add_clika_change(report: dict[str, Any], foundation: Mapping[str, Any]) -> None:
     """Add the CLiKA change after instruction tuning (each run minus the foundation run) to ``report``."""
-    from xlfact.evaluators.clika import change_after_tuning, change_section
+    from xlfact.evaluators.clika import change_after_tuning
+    from xlfact.tasks.clika.report import change_section
 
     bases = [run["section_data"]["clika"] for run in foundation["runs"] if "clika" in run["section_data"]]
     if not bases:

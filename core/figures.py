@@ -9,6 +9,13 @@ model name included) can run. The page therefore needs no chart library and no n
 Every language is drawn in its own colour from :mod:`xlfact.core.palette`, the same in every figure, and
 legends sit outside the data. Text is never parsed as mathtext, so a model called ``$x$`` prints as written.
 
+This module is also the one matplotlib set-up and the one saver of every other xlfact figure (the analyses'
+:mod:`xlfact.analysis.mechanistic.plots`, :mod:`xlfact.analysis.tracing.plots`, the trace): :func:`pyplot` gives
+pyplot with the safe settings, :func:`save_png` / :func:`save` write atomically. Labels carry answers in every
+script, so a CJK font is added as fallback where one is installed (:data:`CJK_FONTS`); where none is, a figure with
+CJK text draws boxes and :func:`save_png` warns once, naming the fix (Debian/Ubuntu: ``apt-get install
+fonts-noto-cjk``; any of :data:`CJK_FONTS` works).
+
 Figures: :func:`heatmap` (models x languages accuracy of one benchmark), :func:`language_matrix` (language x language
 RankC / answer agreement of one model), :func:`accuracy_vs_consistency` (scatter across models),
 :func:`seen_vs_heldout` (KLAR-CLC), :func:`radar` (CLiKA's RA and en-CO per language), :func:`deltas` (the release
@@ -18,9 +25,11 @@ gate's per-language differences with their intervals).
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,15 +40,52 @@ from xlfact.core.palette import language_color, language_marker, legend_outside
 NAN = math.nan
 
 
-def _plt() -> Any:
-    import matplotlib
+# Fonts with CJK glyphs, in order of preference; the first installed ones back DejaVu Sans up.
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Droid Sans Fallback")
+CJK_HINT = ("no CJK font is installed, so Chinese/Japanese/Korean labels draw as boxes; install one of "
+            f"{', '.join(CJK_FONTS)} (Debian/Ubuntu: apt-get install fonts-noto-cjk)")
+_CJK_RANGES = ((0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF))
+_warned_cjk = False
+
+
+@functools.lru_cache(maxsize=1)
+def installed_cjk_fonts() -> tuple[str, ...]:
+    """The fonts of :data:`CJK_FONTS` that matplotlib finds on this machine."""
+    from matplotlib import font_manager  # matplotlib is imported only when a figure is drawn (heavy, optional)
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return tuple(font for font in CJK_FONTS if font in installed)
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot with xlfact's settings: the Agg backend, no mathtext parsing (a label ``$x$`` prints as
+    written), reproducible SVG, DejaVu Sans with the installed CJK fonts as fallback. Every xlfact figure is drawn
+    after this call."""
+    import matplotlib  # heavy optional dependency ([demo]/[train] extras): imported when a figure is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     matplotlib.rcParams.update({"text.parse_math": False, "svg.hashsalt": "xlfact", "svg.fonttype": "path",
-                                "font.size": 9})
+                                "font.size": 9, "font.family": ["DejaVu Sans", *installed_cjk_fonts()]})
     return plt
+
+
+
+def _has_cjk(text: str) -> bool:
+    return any(lo <= ord(ch) <= hi for ch in text for lo, hi in _CJK_RANGES)
+
+
+def warn_missing_glyphs(fig: Any) -> None:
+    """Warn once per process when ``fig`` has CJK text and no CJK font is installed (it would draw boxes)."""
+    global _warned_cjk
+    if _warned_cjk or installed_cjk_fonts():
+        return
+    from matplotlib.text import Text
+
+    if any(_has_cjk(text.get_text()) for text in fig.findobj(Text)):
+        _warned_cjk = True
+        warnings.warn(f"xlfact figures: {CJK_HINT}", UserWarning, stacklevel=4)
 
 
 def _num(value: Any) -> float:
@@ -57,16 +103,32 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("._") or "figure"
 
 
+def _savefig(fig: Any, buffer: io.BytesIO, **kwargs: Any) -> None:
+    """``fig.savefig`` without matplotlib's warning per missing glyph (:func:`warn_missing_glyphs` says it once)."""
+    warn_missing_glyphs(fig)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(buffer, **kwargs)
+
+
 def svg_bytes(fig: Any) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    _savefig(fig, buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
 
 
-def png_bytes(fig: Any, dpi: int = 110) -> bytes:
+def png_bytes(fig: Any, dpi: int = 110, *, tight: bool = True) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight", dpi=dpi)
+    _savefig(fig, buffer, format="png", dpi=dpi, **({"bbox_inches": "tight"} if tight else {}))
     return buffer.getvalue()
+
+
+def save_png(fig: Any, path: str | Path, *, dpi: int = 110, tight: bool = True, close: bool = True) -> Path:
+    """Write ``fig`` as one PNG atomically (the analyses' figures); returns the path."""
+    written = write_bytes_atomic(Path(path), png_bytes(fig, dpi, tight=tight))
+    if close:
+        pyplot().close(fig)
+    return written
 
 
 def save(fig: Any, stem: str | Path, *, close: bool = True) -> list[Path]:
@@ -75,7 +137,7 @@ def save(fig: Any, stem: str | Path, *, close: bool = True) -> list[Path]:
     written = [write_bytes_atomic(stem.with_suffix(".png"), png_bytes(fig)),
                write_bytes_atomic(stem.with_suffix(".svg"), svg_bytes(fig))]
     if close:
-        _plt().close(fig)
+        pyplot().close(fig)
     return written
 
 
@@ -85,7 +147,7 @@ def data_uri(svg: bytes) -> str:
 
 
 def close(fig: Any) -> None:
-    _plt().close(fig)
+    pyplot().close(fig)
 
 
 # --------------------------------------------------------------------------------------------------- figures
@@ -102,7 +164,7 @@ def heatmap(rows: Sequence[str], langs: Sequence[str], values: Sequence[Sequence
     """Models (rows) x languages (columns), each cell the model's figure in that language, printed in the cell."""
     import numpy as np
 
-    plt = _plt()
+    plt = pyplot()
     data = np.array([[_num(v) for v in row] for row in values], dtype=float).reshape(len(rows), len(langs))
     longest = max((len(_short(r)) for r in rows), default=0)
     width = min(14.0, max(5.0, 1.8 + 0.075 * longest + 0.55 * len(langs)))
@@ -129,7 +191,7 @@ def language_matrix(langs: Sequence[str], pairs: Mapping[str, Any], *, title: st
     """Language x language: ``pairs`` (``{"de-en": value}``) above the diagonal, ``lower`` below it (if given)."""
     import numpy as np
 
-    plt = _plt()
+    plt = pyplot()
     n = len(langs)
     index = {lang: i for i, lang in enumerate(langs)}
     data = np.full((n, n), np.nan)
@@ -167,7 +229,7 @@ def accuracy_vs_consistency(points: Sequence[Mapping[str, Any]], *, title: str) 
     """One point per model: macro accuracy (x) against total consistency (y), with their 95% CIs as error bars.
 
     ``points``: ``{"label", "accuracy", "consistency", "accuracy_ci", "consistency_ci"}``."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
     cmap = plt.get_cmap("tab20")
     for k, p in enumerate(points):
@@ -197,7 +259,7 @@ def seen_vs_heldout(rows: Sequence[str], per_language: Sequence[Mapping[str, Any
     and the two group means (bars)."""
     import numpy as np
 
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(6.5, 2.5 + 1.8 * len(rows)), 4.4), layout="constrained")
     drawn: set[str] = set()
     for k, values in enumerate(per_language):
@@ -226,7 +288,7 @@ def radar(langs: Sequence[str], series: Mapping[str, Mapping[str, Any]], *, titl
     paper draws RA per language. Values are fractions (RA is clipped at 0 for the drawing)."""
     import numpy as np
 
-    plt = _plt()
+    plt = pyplot()
     n = len(langs)
     angles = np.linspace(0, 2 * np.pi, n, endpoint=False).tolist()
     fig = plt.figure(figsize=(7.0, 4.6), layout="constrained")
@@ -248,7 +310,7 @@ def radar(langs: Sequence[str], series: Mapping[str, Mapping[str, Any]], *, titl
 def deltas(tests: Sequence[Mapping[str, Any]], *, title: str, margin: float | None = None) -> Any:
     """The release gate: candidate - baseline in points per language (accuracy) and per consistency metric, with
     95% intervals; regressions in red. ``tests`` are ``compare.json``'s ``tests``."""
-    plt = _plt()
+    plt = pyplot()
     rows = list(tests)
     fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.32 * max(1, len(rows))), layout="constrained")
     for y, t in enumerate(rows):

@@ -68,8 +68,9 @@ def sort_value(value: Any) -> str:
 
 
 def markdown_cell(value: Any) -> str:
-    """Markdown-safe text: pipes split cells and raw HTML would render on GitHub, so both are escaped."""
-    text = str(value)
+    """Markdown-safe text: pipes split cells, a line break ends the table row and raw HTML would render on GitHub,
+    so pipes are escaped, line breaks become spaces and markup is escaped."""
+    text = " ".join(str(value).splitlines())
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,15 +17,29 @@ def text_line_of(path: str | Path, offset: int) -> int:
         return handle.read(offset).count(b"\n") + 1
 
 
+def read_utf8(path: str | Path, *, error: type[Exception] = DataError) -> str:
+    """The text of ``path``; a file that is not UTF-8 (a Latin-1 export, most often) raises ``error`` naming the
+    file, line and byte."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise error(f"{path} line {line}: not UTF-8 (byte 0x{data[err.start]:02x} at column {column}); expected "
+                    "UTF-8 text (re-save it as UTF-8)") from None
+
+
 def read_jsonl(
     path: str | Path, *, error: type[Exception] = DataError, unit: str = "row"
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(number from 1, object)`` for every non-blank line of ``path``.
+    """``(number from 1, object)`` for every non-blank line of ``path`` (``.gz`` files are decompressed).
 
     A line that is not UTF-8, not valid JSON (a truncated file, most often) or not a JSON object raises ``error``
     with ``"<path> <unit> <number>: ..."``, so the caller's own error type and wording of "row"/"line" carry through.
     """
-    with Path(path).open("rb") as handle:
+    opener = gzip.open if str(path).endswith(".gz") else open  # gzip-compressed JSON Lines (MKQA's release)
+    with opener(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
                 line = raw.decode("utf-8")

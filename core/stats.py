@@ -1,4 +1,5 @@
-"""The statistics of the release gate: exact McNemar, a paired cluster bootstrap, and Holm's correction.
+"""The statistics of the report and the release gate: the one cluster bootstrap (:func:`resample_items`), exact
+McNemar, a paired bootstrap, and Holm's correction.
 
 Why these: the baseline and the candidate answer the *same* items, so their results are paired. Paired accuracy is
 tested with McNemar's exact test, which looks only at the items whose outcome flipped (right->wrong ``b``,
@@ -58,6 +59,25 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     return adjusted
 
 
+def resample_items(
+    statistic: Callable[[np.ndarray], dict[str, float]], n_items: int, *, n_resamples: int = 1000, seed: int = 0,
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """The one cluster bootstrap of xlfact: ``statistic(indices)`` on all items, then on ``n_resamples`` draws of
+    item (fact) indices with replacement, so the languages of a fact (and, for the gate, its two runs) stay together.
+
+    Returns ``(observed, draws)``: ``{name: value}`` on all items and ``{name: array of the resampled values}`` (NaN
+    where a resample lacks the figure). The report's intervals (:func:`xlfact.evaluators.consistency.
+    bootstrap_intervals`) and the gate's paired test (:func:`paired_bootstrap`) both use it."""
+    observed = statistic(np.arange(n_items))
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {name: [] for name in observed}
+    for _ in range(n_resamples):
+        values = statistic(rng.integers(0, n_items, size=n_items))
+        for name in draws:
+            draws[name].append(values.get(name, math.nan))
+    return observed, {name: np.asarray(values, dtype=float) for name, values in draws.items()}
+
+
 def paired_bootstrap(
     statistic: Callable[[np.ndarray], dict[str, float]],
     n_items: int,
@@ -77,17 +97,11 @@ def paired_bootstrap(
         observed = statistic(np.arange(n_items))
         return {name: {"diff": d, "ci_low": math.nan, "ci_high": math.nan, "p": math.nan} for name, d in
                 observed.items()}
-    observed = statistic(np.arange(n_items))
-    rng = np.random.default_rng(seed)
-    draws: dict[str, list[float]] = {name: [] for name in observed}
-    for _ in range(n_resamples):
-        values = statistic(rng.integers(0, n_items, size=n_items))
-        for name in draws:
-            draws[name].append(values.get(name, math.nan))
+    observed, draws = resample_items(statistic, n_items, n_resamples=n_resamples, seed=seed)
     alpha = (1.0 - confidence_level) / 2.0
     out: dict[str, dict[str, float]] = {}
     for name, d in observed.items():
-        arr = np.asarray(draws[name], dtype=float)
+        arr = draws[name]
         arr = arr[~np.isnan(arr)]
         if math.isnan(d) or len(arr) == 0:
             out[name] = {"diff": d, "ci_low": math.nan, "ci_high": math.nan, "p": math.nan}

@@ -15,7 +15,7 @@ Alignment, But Only Shallowly") measures cross-lingual knowledge alignment at th
 Everything is a pure function of per-item correctness, so the tasks (through lm-eval), ``xlfact report`` (from the
 logged samples) and the reproduction of the paper's tables from the authors' published generations all run the same
 code. Units: accuracy, RA and en-CO are fractions in [0, 1] here; the paper prints accuracy and RA in percent
-(``50.36``) and en-CO as a fraction (``.8327``), which is how :func:`report_section` prints them.
+(``50.36``) and en-CO as a fraction (``.8327``), which is how :mod:`xlfact.tasks.clika.report` prints them.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def other_languages(langs: Iterable[str], focus: str = DEFAULT_FOCUS) -> list[st
     return [lang for lang in langs if lang not in (ENGLISH, focus)]
 
 
-def _ordered_languages(langs: Iterable[str]) -> list[str]:
+def ordered_languages(langs: Iterable[str]) -> list[str]:
     seen = list(dict.fromkeys(langs))
     known = [lang for lang in LANGUAGES if lang in seen]
     return known + [lang for lang in seen if lang not in LANGUAGES]
@@ -150,7 +150,7 @@ def clika_scores_by_item(
     all_langs: list[str] = []
     for name, task in zip(correct, tasks):
         metrics = consistency_from_correct(correct[name])
-        langs = _ordered_languages(metrics["languages"])
+        langs = ordered_languages(metrics["languages"])
         all_langs += langs
         accuracy[task] = {lang: metrics["accuracy"][lang] for lang in langs}
         ra[task] = {
@@ -158,7 +158,7 @@ def clika_scores_by_item(
             for lang, acc in accuracy[task].items()
         }
         en_co[task] = {lang: metrics["en_co"][lang] for lang in langs if lang in metrics["en_co"]}
-    langs = _ordered_languages(all_langs)
+    langs = ordered_languages(all_langs)
 
     def pooled(per_task: Mapping[str, Mapping[str, float]], members: Sequence[str]) -> dict[str, float]:
         return {lang: _mean(per_task.get(t, {}).get(lang, math.nan) for t in members) for lang in langs}
@@ -394,7 +394,7 @@ def report_data(records_by_benchmark: Mapping[str, list[dict[str, Any]]], focus:
         }
         if chosen:
             scores = clika_scores_by_item(chosen, focus, reference={t: r for t, r in references.items() if r})
-            langs = _ordered_languages(lang for per in scores["accuracy"].values() for lang in per)
+            langs = ordered_languages(lang for per in scores["accuracy"].values() for lang in per)
             scores["languages"] = langs
             scores["n_items"] = {task: len(items) for task, items in chosen.items()}
             out["protocols"][protocol] = scores
@@ -415,19 +415,7 @@ def report_data(records_by_benchmark: Mapping[str, list[dict[str, Any]]], focus:
     return out
 
 
-def _pct(value: float) -> str:
-    from xlfact.core.formatting import percent
-
-    return percent(value, 2, missing="-")
-
-
-def _frac(value: float) -> str:
-    from xlfact.core.formatting import number
-
-    return number(value, missing="-", spec=".4f")
-
-
-def _ratio(value: float, english: float) -> float:
+def ratio(value: float, english: float) -> float:
     if value is None or english is None or math.isnan(value) or math.isnan(english) or english == 0:
         return math.nan
     return value / english
@@ -435,11 +423,10 @@ def _ratio(value: float, english: float) -> float:
 
 def ratio_to_english(per_language: Mapping[str, float], lang: str) -> float:
     """A language's figure divided by English's: the "(/en)" columns of the paper's tables (1 for English)."""
-    return _ratio(per_language.get(lang, math.nan), per_language.get(ENGLISH, math.nan))
+    return ratio(per_language.get(lang, math.nan), per_language.get(ENGLISH, math.nan))
 
 
-CHANGE_FIGURES = (("basic_ra", "Basic RA", _pct), ("factual_ra", "Factual RA", _pct),
-                  ("factual_en_co", "Factual en-CO", _frac))
+CHANGE_FIGURES = ("basic_ra", "factual_ra", "factual_en_co")  # what change_after_tuning subtracts
 
 
 def change_after_tuning(tuned: Mapping[str, Any], foundation: Mapping[str, Any]) -> dict[str, Any]:
@@ -451,111 +438,8 @@ def change_after_tuning(tuned: Mapping[str, Any], foundation: Mapping[str, Any])
         base = foundation.get("protocols", {}).get(protocol)
         if base is None:
             continue
-        langs = _ordered_languages([*scores["languages"], *base["languages"]])
+        langs = ordered_languages([*scores["languages"], *base["languages"]])
         out[protocol] = {key: {lang: scores[key].get(lang, math.nan) - base[key].get(lang, math.nan)
-                               for lang in langs} for key, _, _ in CHANGE_FIGURES}
+                               for lang in langs} for key in CHANGE_FIGURES}
         out[protocol]["languages"] = langs
     return out
-
-
-def change_section(change: Mapping[str, Any]) -> str:
-    """Markdown of :func:`change_after_tuning`: one table per protocol, RA in percentage points, en-CO as fractions."""
-    from xlfact.core.formatting import markdown_table
-
-    blocks = []
-    for protocol, figures in change.items():
-        rows = [[lang, *[fmt(figures[key].get(lang, math.nan)) for key, _, fmt in CHANGE_FIGURES]]
-                for lang in figures["languages"]]
-        blocks.append(f"CLiKA change after instruction tuning ({protocol}; tuned minus foundation)\n")
-        blocks.append(markdown_table(["lang", *[f"Δ {title}" for _, title, _ in CHANGE_FIGURES]], rows))
-        blocks.append("")
-    return "\n".join(blocks).rstrip() + "\n"
-
-
-def report_section(records_by_benchmark: Mapping[str, list[dict[str, Any]]], focus: str = DEFAULT_FOCUS) -> str:
-    """The CLiKA tables of a run as Markdown: the paper's summary (RA en / focus / others; en-CO focus / others),
-    per-language figures, and the fictional-knowledge (XRR) table when the run has it. Accuracy and RA in percent,
-    en-CO and XRR as fractions, as the paper prints them."""
-    from xlfact.core.formatting import markdown_table
-
-    data = report_data(records_by_benchmark, focus)
-    blocks: list[str] = []
-    for protocol, scores in data["protocols"].items():
-        others = scores["others"]
-        summary_header = [
-            "prediction",
-            "Basic RA en",
-            f"Basic RA {focus}",
-            "Basic RA others",
-            "Factual RA en",
-            f"Factual RA {focus}",
-            "Factual RA others",
-            f"Factual en-CO {focus}",
-            "Factual en-CO others",
-        ]
-        row = [
-            protocol,
-            _pct(scores["basic_ra"].get(ENGLISH, math.nan)),
-            _pct(scores["basic_ra"].get(focus, math.nan)),
-            _pct(others["basic_ra"]),
-            _pct(scores["factual_ra"].get(ENGLISH, math.nan)),
-            _pct(scores["factual_ra"].get(focus, math.nan)),
-            _pct(others["factual_ra"]),
-            _frac(scores["factual_en_co"].get(focus, math.nan)),
-            _frac(others["factual_en_co"]),
-        ]
-        counts = ", ".join(f"{TASK_TITLES[t]} {n}" for t, n in scores["n_items"].items())
-        averaged = ", ".join(other_languages(scores["languages"], focus))
-        blocks.append(f"CLiKA ({protocol}; items: {counts}; others = {averaged})\n")
-        blocks.append(markdown_table(summary_header, [row]))
-        tasks = [t for t in TASKS if t in scores["accuracy"]]
-        header = ["lang", *[f"acc {TASK_TITLES[t]}" for t in tasks], *[f"RA {TASK_TITLES[t]}" for t in tasks],
-                  "Basic RA", "Basic RA (/en)", "Factual RA", "Factual RA (/en)",
-                  *[f"en-CO {TASK_TITLES[t]}" for t in tasks], "Factual en-CO"]
-        rows = []
-        for lang in scores["languages"]:
-            rows.append([
-                lang,
-                *[_pct(scores["accuracy"][t].get(lang, math.nan)) for t in tasks],
-                *[_pct(scores["ra"][t].get(lang, math.nan)) for t in tasks],
-                _pct(scores["basic_ra"].get(lang, math.nan)),
-                _frac(ratio_to_english(scores["basic_ra"], lang)),
-                _pct(scores["factual_ra"].get(lang, math.nan)),
-                _frac(ratio_to_english(scores["factual_ra"], lang)),
-                *[_frac(scores["en_co"][t].get(lang, math.nan)) for t in tasks],
-                _frac(scores["factual_en_co"].get(lang, math.nan)),
-            ])
-        en_basic, en_factual = scores["basic_ra"].get(ENGLISH, math.nan), scores["factual_ra"].get(ENGLISH, math.nan)
-        rows.append([
-            "others",
-            *[_pct(others["accuracy"].get(t, math.nan)) for t in tasks],
-            *[_pct(others["ra"].get(t, math.nan)) for t in tasks],
-            _pct(others["basic_ra"]),
-            _frac(_ratio(others["basic_ra"], en_basic)),
-            _pct(others["factual_ra"]),
-            _frac(_ratio(others["factual_ra"], en_factual)),
-            *[_frac(others["en_co"].get(t, math.nan)) for t in tasks],
-            _frac(others["factual_en_co"]),
-        ])
-        blocks.append("")
-        blocks.append(markdown_table(header, rows))
-        blocks.append("")
-    if "fictional" in data or "translation" in data:
-        fictional = data.get("fictional", {})
-        translation = data.get("translation", {})
-        langs = _ordered_languages([*fictional.get("accuracy", {}), *translation])
-        rows = [
-            [
-                lang,
-                _pct(fictional.get("accuracy_type0", {}).get(lang, math.nan)),
-                _pct(fictional.get("accuracy_type1", {}).get(lang, math.nan)),
-                _pct(translation.get(lang, math.nan)),
-                "-" if lang == ENGLISH else _frac(fictional.get("xrr", {}).get(lang, math.nan)),
-            ]
-            for lang in langs
-        ]
-        n_en = fictional.get("n_type1_en", 0)
-        blocks.append(f"CLiKA fictional knowledge (XRR over type-1 relations; English type-1 items: {n_en})\n")
-        blocks.append(markdown_table(["lang", "acc type 0", "acc type 1", "translation acc", "XRR"], rows))
-        blocks.append("")
-    return "\n".join(blocks).rstrip() + "\n"

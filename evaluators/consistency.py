@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from xlfact.core.stats import resample_items
 
 Scores = Mapping[str, Mapping[str, Sequence[float]]]  # item_id -> lang -> score per option slot
 Gold = Mapping[str, Mapping[str, int]]  # item_id -> lang -> gold slot
@@ -42,9 +44,13 @@ def stable_ranking(values: Sequence[float]) -> list[int]:
 
 
 def rankc_weights(n: int) -> np.ndarray:
-    """RankC's weights w_j = e^(N-j) / sum_k e^(N-k) for j = 1..N (Qi et al. 2023, Eq. 2)."""
-    raw = np.exp(np.arange(n - 1, -1, -1, dtype=float))
-    return raw / raw.sum()
+    """RankC's weights w_j = e^(N-j) / sum_k e^(N-k) for j = 1..N (Qi et al. 2023, Eq. 2).
+
+    Computed as the reference ``RankC.py`` does (``softmax`` of the order ``[N, N-1, ..., 1]``), so the weights are
+    the reference's floats, not just equal in exact arithmetic.
+    """
+    order = np.array([n - i for i in range(n)])
+    return np.exp(order) / np.sum(np.exp(order), axis=0)
 
 
 def rankc_pair(scores_a: Sequence[float], scores_b: Sequence[float]) -> float:
@@ -56,7 +62,8 @@ def rankc_pair(scores_a: Sequence[float], scores_b: Sequence[float]) -> float:
     weights = rankc_weights(n)
     total = 0.0
     for j in range(1, n + 1):
-        total += weights[j - 1] * len(set(rank_a[:j]) & set(rank_b[:j])) / j
+        top_a = set(rank_a[:j])
+        total += weights[j - 1] * (len(top_a & set(rank_b[:j])) / len(top_a))
     return float(total)
 
 
@@ -92,7 +99,8 @@ class ItemTable:
     """Per-item quantities from which every metric is a (ratio of) mean(s); the unit a cluster bootstrap resamples.
 
     ``correct[i, l]`` is 1.0/0.0, NaN where item i lacks language l; ``rankc[i, p]``/``agree[i, p]`` hold the
-    per-item value of language pair p (NaN where either language is missing).
+    per-item value of language pair p (NaN where either language is missing, or where the two languages' option
+    slots cannot be aligned: ``unaligned`` counts those item-pairs).
     """
 
     items: list[str]
@@ -101,10 +109,17 @@ class ItemTable:
     correct: np.ndarray
     rankc: np.ndarray | None
     agree: np.ndarray | None
+    unaligned: int = 0
 
 
-def item_table(correct: Correct, scores: Scores | None = None) -> ItemTable:
-    """Arrange per-item correctness (and, given scores, per-pair RankC and agreement) as arrays over items."""
+def item_table(correct: Correct, scores: Scores | None = None,
+               slot_keys: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> ItemTable:
+    """Arrange per-item correctness (and, given scores, per-pair RankC and agreement) as arrays over items.
+
+    ``slot_keys`` (``{item: {lang: key per slot}}``, e.g. option ids or normalised option texts in slot order) says
+    what each slot holds; a pair whose two languages hold different keys cannot be aligned slot by slot, so it is left
+    out of RankC and agreement (and counted), never compared position by position.
+    """
     items = list(correct)
     langs = languages_of(correct)
     lang_index = {lang: j for j, lang in enumerate(langs)}
@@ -114,16 +129,28 @@ def item_table(correct: Correct, scores: Scores | None = None) -> ItemTable:
             table[i, lang_index[lang]] = 1.0 if ok else 0.0
     pairs = list(itertools.combinations(langs, 2))
     rankc = agree = None
+    unaligned = 0
     if scores is not None:
         rankc = np.full((len(items), len(pairs)), np.nan)
         agree = np.full((len(items), len(pairs)), np.nan)
         for i, item in enumerate(items):
             per_lang = scores[item]
+            keys = (slot_keys or {}).get(item, {})
             for p, (a, b) in enumerate(pairs):
                 if a in per_lang and b in per_lang:
+                    if a in keys and b in keys and list(keys[a]) != list(keys[b]):
+                        unaligned += 1
+                        continue
                     rankc[i, p] = rankc_pair(per_lang[a], per_lang[b])
                     agree[i, p] = float(argmax_first(per_lang[a]) == argmax_first(per_lang[b]))
-    return ItemTable(items, langs, pairs, table, rankc, agree)
+    return ItemTable(items, langs, pairs, table, rankc, agree, unaligned)
+
+
+def slot_keys_of(by_item: Mapping[str, Mapping[str, Mapping]]) -> dict[str, dict[str, list[str]]]:
+    """``{item: {lang: record["option_ids"]}}`` of per-sample records (``{item: {lang: record}}``) that say what each
+    option slot holds, for :func:`item_table`'s alignment check."""
+    return {item: {lang: list(r["option_ids"]) for lang, r in per.items() if r.get("option_ids")}
+            for item, per in by_item.items()}
 
 
 def _nanmean(values: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -169,10 +196,12 @@ def metrics_from_table(table: ItemTable) -> dict:
         out["rankc"] = float(np.mean(pair_rankc)) if len(names) else math.nan
         out["rankc_en"] = float(np.mean(pair_rankc[with_en])) if with_en else math.nan
         out["answer_agreement"] = float(np.mean(pair_agree)) if len(names) else math.nan
+        out["rankc_unaligned"] = table.unaligned
     return out
 
 
-def cross_lingual_metrics(scores: Scores, gold: Gold) -> dict:
+def cross_lingual_metrics(scores: Scores, gold: Gold,
+                          slot_keys: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> dict:
     """Per-language accuracy and cross-lingual consistency of a model over parallel items.
 
     Args:
@@ -189,7 +218,7 @@ def cross_lingual_metrics(scores: Scores, gold: Gold) -> dict:
         ``rankc_pairs`` and ``answer_agreement_pairs``, and counts (``n_items``, ``n_items_all_languages``).
         Items missing a language count for the languages they have, as the authors' evaluator does.
     """
-    return metrics_from_table(item_table(correctness(scores, gold), scores))
+    return metrics_from_table(item_table(correctness(scores, gold), scores, slot_keys))
 
 
 def consistency_from_correct(correct: Correct) -> dict:
@@ -227,6 +256,36 @@ def flat_figures(metrics: Mapping) -> dict[str, float]:
     return out
 
 
+def cluster_bootstrap(
+    n_clusters: int,
+    figures_of: Callable[[np.ndarray], Mapping[str, float]],
+    *,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of every figure ``figures_of(cluster_indices)`` returns, resampling whole clusters with
+    the suite's one cluster bootstrap (:func:`xlfact.core.stats.resample_items`).
+
+    ``figures_of`` gets an array of cluster indices (0 .. n_clusters-1, drawn with replacement) and returns the
+    figures of that resample; called once with ``arange(n_clusters)`` for the names. A cluster is what is not
+    independent (a fact and its languages, an ECLeKTic question and its target languages); resampling rows instead
+    would give intervals that are too narrow. NaN draws are left out; fewer than 2 clusters gives NaN intervals.
+    """
+    if n_clusters < 2:
+        return {name: (math.nan, math.nan) for name in figures_of(np.arange(n_clusters))}
+    _, draws = resample_items(figures_of, n_clusters, n_resamples=n_resamples, seed=seed)
+    alpha = (1.0 - confidence_level) / 2.0
+    out: dict[str, tuple[float, float]] = {}
+    for name, arr in draws.items():
+        arr = arr[~np.isnan(arr)]
+        if len(arr) == 0:
+            out[name] = (math.nan, math.nan)
+        else:
+            out[name] = (float(np.quantile(arr, alpha)), float(np.quantile(arr, 1.0 - alpha)))
+    return out
+
+
 def bootstrap_intervals(
     table: ItemTable,
     *,
@@ -234,20 +293,10 @@ def bootstrap_intervals(
     confidence_level: float = 0.95,
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
-    """Percentile intervals for every figure of :func:`flat_figures`, resampling whole items (facts).
+    """Percentile intervals for every figure of :func:`flat_figures`, resampling whole items (facts) with
+    :func:`cluster_bootstrap`: all languages of a drawn item stay together."""
 
-    Each resample draws item indices with replacement and keeps all languages of a drawn item together — a cluster
-    bootstrap by fact; resampling rows would treat a fact's twelve languages as independent and give intervals that
-    are too narrow.
-    """
-    n = len(table.items)
-    point = flat_figures(metrics_from_table(table))
-    if n < 2:
-        return {name: (math.nan, math.nan) for name in point}
-    rng = np.random.default_rng(seed)
-    draws: dict[str, list[float]] = {name: [] for name in point}
-    for _ in range(n_resamples):
-        idx = rng.integers(0, n, size=n)
+    def figures_of(idx: np.ndarray) -> dict[str, float]:
         sample = ItemTable(
             table.items,
             table.langs,
@@ -255,20 +304,12 @@ def bootstrap_intervals(
             table.correct[idx],
             None if table.rankc is None else table.rankc[idx],
             None if table.agree is None else table.agree[idx],
+            table.unaligned,
         )
-        figures = flat_figures(metrics_from_table(sample))
-        for name in draws:
-            draws[name].append(figures.get(name, math.nan))
-    alpha = (1.0 - confidence_level) / 2.0
-    out: dict[str, tuple[float, float]] = {}
-    for name, values in draws.items():
-        arr = np.asarray(values, dtype=float)
-        arr = arr[~np.isnan(arr)]
-        if len(arr) == 0:
-            out[name] = (math.nan, math.nan)
-        else:
-            out[name] = (float(np.quantile(arr, alpha)), float(np.quantile(arr, 1.0 - alpha)))
-    return out
+        return flat_figures(metrics_from_table(sample))
+
+    return cluster_bootstrap(len(table.items), figures_of, n_resamples=n_resamples,
+                             confidence_level=confidence_level, seed=seed)
 
 
 def macro_mean(values: Mapping[str, float], langs: Iterable[str]) -> float:

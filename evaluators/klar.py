@@ -101,7 +101,7 @@ def report_extras(records: list[dict]) -> dict[str, float]:
 TRACE_BENCHMARK = "klar_trace"
 
 
-def _trace_sets(records: list[dict]) -> tuple[dict[str, set[str]], dict[str, str], dict[str, int]]:
+def trace_sets(records: list[dict]) -> tuple[dict[str, set[str]], dict[str, str], dict[str, int]]:
     """Correct fact ids per language, relation of each fact, and facts asked per language (klar_trace records)."""
     correct: dict[str, set[str]] = {}
     relation_of: dict[str, str] = {}
@@ -122,7 +122,7 @@ def trace_relation_clc(records: list[dict]) -> dict[str, dict[str, float]]:
     """``{lang: {relation: CLC}}`` of a run's klar_trace records (English 1.0 by fiat; empty without English)."""
     from xlfact.evaluators.consistency import clc_per_relation
 
-    correct, relation_of, _ = _trace_sets(records)
+    correct, relation_of, _ = trace_sets(records)
     return clc_per_relation(correct, relation_of) if ENGLISH in correct else {}
 
 
@@ -132,7 +132,7 @@ def trace_report_extras(records: list[dict]) -> dict[str, float]:
     ``clc_overall_excl_en`` (an extra); per relation: :func:`trace_relation_clc` (the report's klar_trace section)."""
     from xlfact.evaluators.consistency import clc
 
-    figures = clc(_trace_sets(records)[0])
+    figures = clc(trace_sets(records)[0])
     out: dict[str, float] = {"clc_overall": figures["overall"], "clc_overall_excl_en": figures["overall_excl_en"]}
     for lang in sorted(figures["per_language"]):
         out[f"clc/{lang}"] = figures["per_language"][lang]
@@ -143,21 +143,3 @@ def trace_report_data(records_by_benchmark: Mapping[str, list[dict]], focus: str
     """The klar_trace section as data: CLC per language and relation."""
     records = [r for recs in records_by_benchmark.values() for r in recs]
     return {"clc_per_relation": trace_relation_clc(records)}
-
-
-def trace_report_section(records_by_benchmark: Mapping[str, list[dict]], focus: str = "") -> str:
-    """Markdown: one row per language — facts asked, accuracy, CLC, and CLC within each relation."""
-    from xlfact.core.formatting import markdown_table, number
-    from xlfact.evaluators.consistency import clc
-
-    records = [r for recs in records_by_benchmark.values() for r in recs]
-    correct, _, asked = _trace_sets(records)
-    per_relation = trace_relation_clc(records)
-    figures = clc(correct)
-    relations = sorted({rel for per in per_relation.values() for rel in per})
-    header = ["lang", "n", "acc", "CLC", *relations]
-    rows = [[lang, asked[lang], number(len(correct[lang]) / asked[lang], 4), number(figures["per_language"][lang], 4),
-             *[number(per_relation.get(lang, {}).get(rel), 3) for rel in relations]] for lang in sorted(correct)]
-    title = (f"### klar_trace: CLC (Liu et al. 2025; Jaccard with English, English included) — overall "
-             f"{number(figures['overall'], 4)}")
-    return title + "\n\n" + markdown_table(header, rows)

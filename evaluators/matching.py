@@ -110,3 +110,30 @@ def resolve_option(prediction: str | None, options: Sequence[str]) -> int | None
             return index
     hits = [index for index, option in enumerate(normalised) if option and (pred in option or option in pred)]
     return hits[0] if len(hits) == 1 else None
+
+
+_ANSWER_PREFIX = re.compile(r"^\s*(answer|answer text)\s*:\s*", re.IGNORECASE)
+
+
+def extract_answer(completion: object) -> str:
+    """The answer text of a free-form completion, as the PolyFact authors extract it (``extract_answer_text``): strip,
+    drop a leading ``Answer:`` / ``Answer text:``, keep the first line (chat completions: the last message's
+    content). The GRPO reward and the free-form task ``polyfact_gen_<lang>`` both read answers with it."""
+    if isinstance(completion, list):  # conversational: [{"role": "assistant", "content": ...}]
+        completion = completion[-1]["content"] if completion else ""
+    text = _ANSWER_PREFIX.sub("", str(completion or "").strip())
+    return text.split("\n")[0].strip()
+
+
+def resolve_completion(completion: object, options: Sequence[str]) -> tuple[str, int | None]:
+    """(answer text, option index or None) of a free-form completion: :func:`extract_answer` then
+    :func:`resolve_option` — what "correct" means for the GRPO reward and the free-form task alike."""
+    answer = extract_answer(completion)
+    return answer, resolve_option(answer, options)
+
+
+def alignment_key(text: str | None) -> str:
+    """The key that aligns an option across languages by its text (WIKI-FACT): NFKC, ``casefold()``, whitespace runs
+    to one space, stripped. Stricter folding than :func:`normalize_answer` on purpose: it only decides whether two
+    languages list the same answer, never whether an answer is right."""
+    return " ".join(unicodedata2.normalize("NFKC", str(text or "")).casefold().split())

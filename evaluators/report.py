@@ -20,6 +20,7 @@ from xlfact.evaluators.consistency import (
     item_table,
     macro_mean,
     metrics_from_table,
+    slot_keys_of,
 )
 
 
@@ -38,7 +39,7 @@ def benchmark_report(
     if has_scores:
         scores = {i: {lang: r["scores"] for lang, r in per.items()} for i, per in by_item.items()}
         gold = {i: {lang: int(r["gold"]) for lang, r in per.items()} for i, per in by_item.items()}
-        table = item_table(correctness(scores, gold), scores)
+        table = item_table(correctness(scores, gold), scores, slot_keys_of(by_item))
     else:
         table = item_table({i: {lang: bool(r["correct"]) for lang, r in per.items()} for i, per in by_item.items()})
     metrics = metrics_from_table(table)
@@ -69,6 +70,8 @@ def benchmark_report(
             macro[f"accuracy_{group}"] = macro_mean(metrics["accuracy"], chosen)
     cross_keys = ("total_consistency", "mean_languages_correct", "en_co_mean", "rankc", "rankc_en", "answer_agreement")
     cross = {key: metrics[key] for key in cross_keys if key in metrics}
+    if metrics.get("rankc_unaligned"):  # item-pairs left out of RankC because their option slots do not align
+        cross["rankc_unaligned"] = metrics["rankc_unaligned"]
     out: dict[str, Any] = {
         "benchmark": benchmark,
         "languages": langs,

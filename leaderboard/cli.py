@@ -12,12 +12,13 @@ import argparse
 import sys
 
 from xlfact.core.runs import load_runs
+from xlfact.core.values import ArgumentParser, arg_count
 from xlfact.errors import EXIT_BAD_INPUT, XlfactError, one_line
 from xlfact.tasks import registry
 
 
 def build_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact leaderboard build",
         description="Collect lm-eval runs (results_<date>.json, and --log_samples files for per-language and "
         "cross-lingual figures with bootstrap CIs) and write a static site: index.html, leaderboard.json, "
@@ -32,11 +33,13 @@ def build_main(argv: list[str]) -> int:
     parser.add_argument("--label", action="append", default=[], metavar="RUN=NAME",
                         help="name a run's row (RUN: its folder, results file or model folder name); repeatable. "
                         "Default: the hub id, or a local checkpoint's folder name")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
+    parser.add_argument("--bootstrap", type=arg_count, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--push-to-hub", metavar="ORG/DATASET", help="upload the table and results files")
     parser.add_argument("--with-samples", action="store_true", help="also upload the --log_samples files")
     parser.add_argument("--private", action="store_true", help="create the dataset as private")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into --output_path even when it is a non-empty folder xlfact did not make")
     args = parser.parse_args(argv)
     if not args.output_path:
         parser.error("the following argument is required: --output_path")
@@ -46,6 +49,9 @@ def build_main(argv: list[str]) -> int:
     from xlfact.leaderboard.table import build_table
 
     try:
+        from xlfact.core.output_dir import prepare_output_dir
+
+        prepare_output_dir(args.output_path, command="leaderboard build", inputs=args.runs, overwrite=args.overwrite)
         labels = parse_labels(args.label)
         runs = load_runs(args.runs, run=args.run, adapters=registry.record_adapters())
         check_labels(runs, labels)

@@ -86,9 +86,18 @@ def parse_model_args(args: Any) -> dict[str, Any]:
     return out
 
 
+def is_dir(path: str | Path) -> bool:
+    """``Path.is_dir`` that is False for a name the filesystem cannot hold (a model name over 255 characters raises
+    ``OSError: File name too long`` in Python's own check)."""
+    try:
+        return Path(path).expanduser().is_dir()
+    except OSError:
+        return False
+
+
 def is_local(source: str) -> bool:
     text = str(source)
-    return text.startswith(("/", "./", "../", "~", ".\\")) or (bool(text) and Path(text).expanduser().is_dir())
+    return text.startswith(("/", "./", "../", "~", ".\\")) or (bool(text) and is_dir(text))
 
 
 def folder_label(path: str | Path) -> str:

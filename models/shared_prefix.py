@@ -62,15 +62,31 @@ class SharedPrefixHFLM(HFLM):
     def __init__(
         self, *args: Any, share_prefix: bool | str = True, row_tokens: int | str = 256, **kwargs: Any
     ) -> None:
+        from xlfact.core.values import check
+
         if not str(row_tokens).isdigit() or int(row_tokens) < 1:  # before the model loads
             from xlfact.errors import UsageError
 
             raise UsageError(f"--model_args row_tokens={row_tokens!r}: expected a positive whole number of tokens")
+        share_prefix = check(share_prefix, "bool", "--model_args share_prefix")  # 'maybe' is not true
         super().__init__(*args, **kwargs)
-        self.share_prefix = str(share_prefix).lower() not in {"false", "0", "no"}
+        self._check_vocabulary()
+        self.share_prefix = share_prefix
         self.row_tokens = int(row_tokens)
         self._sharing_checked: bool | None = None
         self.sharing_stats = {"shared": 0, "fallback": 0, "passes": 0}
+
+    def _check_vocabulary(self) -> None:
+        """A tokenizer with more tokens than the model embeds (another model's tokenizer, most often) would index past
+        the embedding table mid-run (an IndexError after hours); one line before any request instead."""
+        from xlfact.errors import UsageError
+
+        embeddings = self.model.get_input_embeddings() if hasattr(self.model, "get_input_embeddings") else None
+        rows = getattr(embeddings, "num_embeddings", None)
+        size = len(self.tokenizer) if self.tokenizer is not None else 0
+        if isinstance(rows, int) and size > rows:
+            raise UsageError(f"--model_args tokenizer: {size} tokens, but the model embeds only {rows}; token ids >= "
+                             f"{rows} cannot be scored (use the model's own tokenizer)")
 
     # ------------------------------------------------------------------ when sharing applies
     def _sharing_supported(self) -> bool:

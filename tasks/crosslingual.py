@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from xlfact.core.records import RECORD_KEY, validate_record
-from xlfact.evaluators.consistency import consistency_from_correct, cross_lingual_metrics
+from xlfact.evaluators.consistency import consistency_from_correct, cross_lingual_metrics, slot_keys_of
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _benchmark_metrics(benchmark: str) -> dict:
         if has_scores and by_item:
             scores = {i: {lang: r["scores"] for lang, r in per.items()} for i, per in by_item.items()}
             gold = {i: {lang: r["gold"] for lang, r in per.items()} for i, per in by_item.items()}
-            _CACHE[benchmark] = cross_lingual_metrics(scores, gold)
+            _CACHE[benchmark] = cross_lingual_metrics(scores, gold, slot_keys_of(by_item))
         else:
             correct = {i: {lang: bool(r["correct"]) for lang, r in per.items()} for i, per in by_item.items()}
             _CACHE[benchmark] = consistency_from_correct(correct)

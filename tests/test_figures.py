@@ -131,3 +131,33 @@ def test_compare_writes_its_deltas_figure(tmp_path):
     written = write_figure({"tests": tests, "verdict": "FAIL", "margin_points": 1.0}, tmp_path)
     assert sorted(p.name for p in written) == ["compare_deltas.png", "compare_deltas.svg"]
     assert all(p.stat().st_size > 2_000 for p in written)
+
+
+def test_one_setup_for_every_figure_and_a_warning_when_cjk_glyphs_are_missing(tmp_path, monkeypatch):
+    """The analyses draw through core.figures too: mathtext is off, and CJK text without a CJK font warns once,
+    naming the fix, instead of silently drawing boxes."""
+    import warnings
+
+    from xlfact.analysis.mechanistic import plots as mechanistic_plots
+    from xlfact.analysis.tracing import plots as tracing_plots
+
+    assert mechanistic_plots._plt is F.pyplot and tracing_plots.pyplot is F.pyplot
+    plt = F.pyplot()
+    assert plt.rcParams["text.parse_math"] is False
+    monkeypatch.setattr(F, "_warned_cjk", False)
+    monkeypatch.setattr(F, "installed_cjk_fonts", lambda: ())
+    fig, ax = plt.subplots()
+    ax.set_title("東京 $x$")
+    with pytest.warns(UserWarning, match="fonts-noto-cjk"):
+        F.save_png(fig, tmp_path / "a.png")
+    fig, ax = plt.subplots()
+    ax.set_title("北京")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.save_png(fig, tmp_path / "b.png")  # once per process
+        monkeypatch.setattr(F, "_warned_cjk", False)
+        monkeypatch.setattr(F, "installed_cjk_fonts", lambda: ("Noto Sans CJK SC",))
+        fig, ax = plt.subplots()
+        ax.set_title("北京")
+        F.save_png(fig, tmp_path / "c.png")  # a CJK font is there: nothing to warn about
+    assert all((tmp_path / f"{n}.png").stat().st_size > 0 for n in "abc")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from xlfact.evaluators.klar import trace_relation_clc, trace_report_extras, trace_report_section
+from xlfact.evaluators.klar import trace_relation_clc, trace_report_extras
 from xlfact.evaluators.matching import answer_matches
 from xlfact.tasks.config_writer import stale_files
 from xlfact.tasks.klar_trace import generate_configs
 from xlfact.tasks.klar_trace.data import LANGUAGES, RELATIONS, format_query, load_documents
+from xlfact.tasks.klar_trace.report import trace_report_section
 
 
 def test_generated_configs_are_current():

@@ -64,3 +64,43 @@ def test_removed_argument_is_one_clear_error():
 def test_local_data_dir_override_is_accepted(name):
     config = load_recipe(name, ["data.data_dir=/data/polyfact", "output_dir=/o"])
     assert config["data"]["data_dir"] == "/data/polyfact"
+
+
+@pytest.mark.parametrize("name", ["sft_smollm2_cpu", "grpo_smollm2_cpu", "cpt_smollm2_cpu", "sft_qwen2.5-7b",
+                                  "fictional_clika"])
+def test_checkpointing_under_either_name_builds_without_deprecation_warning(name):
+    """transformers 5.25 renamed ``gradient_checkpointing*`` to ``activation_checkpointing*``: a recipe may use either
+    name, the installed class gets the one it takes, and no FutureWarning is raised (TRL's own defaults included)."""
+    import warnings
+
+    from xlfact.training.arguments import checkpointing
+
+    for spelling in ("activation_checkpointing", "gradient_checkpointing"):
+        config = load_recipe(name, [*cpu_overrides(name), f"training.{spelling}=true"])
+        config["training"].pop("activation_checkpointing" if spelling == "gradient_checkpointing"
+                               else "gradient_checkpointing", None)
+        module = importlib.import_module(f"xlfact.training.{config['recipe']}")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".*checkpointing.*deprecated", category=FutureWarning)
+            args = module.training_arguments(config)
+        assert checkpointing(args)
+
+
+def test_the_two_checkpointing_names_cannot_disagree():
+    config = load_recipe("sft_smollm2_cpu", [*cpu_overrides("sft_smollm2_cpu"),
+                                             "training.gradient_checkpointing=false"])
+    with pytest.raises(RecipeError, match="one argument"):
+        importlib.import_module("xlfact.training.sft").training_arguments(config)
+
+
+def test_real_model_recipes_freeze_embeddings_and_checkpoint_activations():
+    """The SmolLM2 CPU recipes are for real models: no trained embeddings, checkpointing on, bf16 checkpoints; every
+    tiny recipe says in its first line that it is for random tiny models."""
+    for name in ("sft_smollm2_cpu", "grpo_smollm2_cpu", "cpt_smollm2_cpu"):
+        config = load_recipe(name, cpu_overrides(name))
+        assert not (config["lora"] or {}).get("modules_to_save"), name
+        assert config["training"]["activation_checkpointing"] is True and config["model"]["save_dtype"] == "bfloat16"
+    assert load_recipe("cpt_smollm2_cpu", cpu_overrides("cpt_smollm2_cpu"))["training"]["learning_rate"] <= 5e-4
+    for name in (n for n in SHIPPED if n.endswith("_tiny_cpu")):
+        first = (CONFIGS_DIR / f"{name}.yaml").read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# FOR RANDOM TINY MODELS ONLY"), name

@@ -68,3 +68,44 @@ def test_before_after_pass_streams_batches(setup):
         model.forward = original
     assert seen == [5 * 3 * 4, 5 * 3 * 4, 2 * 3 * 4]  # facts x languages x options per call, never the whole set
     assert 0.0 <= scores["option_accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize("prompt_format", ["cloze", "mcq"])
+def test_training_path_scores_only_continuation_rows_with_the_same_result(setup, prompt_format):
+    """With grad on (training), the head is applied to the continuation rows only (no [sequences, K, vocab] block);
+    log p, CE and their gradients equal the scoring path's (the model's forward with ``logits_to_keep``), for a plain
+    and a LoRA-wrapped model."""
+    import copy
+
+    from xlfact.training import sft
+    from xlfact.training.model_io import apply_lora
+
+    base, dataset, collator = setup
+    batch = collator([dataset[i] for i in range(4)])
+    if prompt_format == "mcq":  # one-token letters of the tiny tokenizer are not needed: any four token ids do
+        letter_ids = [5, 6, 7, 8]
+    else:
+        letter_ids = None
+    for model in (copy.deepcopy(base), apply_lora(copy.deepcopy(base), {"r": 4, "lora_alpha": 8, "lora_dropout": 0.0})):
+        model.eval()  # no dropout: both paths see the same function
+        calls = []
+        head = model.get_output_embeddings()
+        hook = head.register_forward_hook(lambda module, args, out, seen=calls: seen.append(tuple(args[0].shape)))
+        log_p, ce, _ = sft.forward_options(model, batch, prompt_format, letter_ids)
+        hook.remove()
+        n_cont = int((batch["labels"] != -100).sum())
+        assert calls[-1] == (n_cont, head.in_features)  # continuation rows only
+        (ce.sum() + log_p.exp().sum()).backward()
+        lean_grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        model.zero_grad()
+        with torch.no_grad():
+            ref_p, ref_ce, _ = sft.forward_options(model, batch, prompt_format, letter_ids)
+        assert torch.allclose(log_p, ref_p, atol=1e-5) and torch.allclose(ce, ref_ce, atol=1e-5)
+        outputs = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                        position_ids=batch["position_ids"],
+                        logits_to_keep=int((batch["labels"] != -100).sum(1).max()) + 1)
+        ref_p, ref_ce = sft.option_log_probs(outputs.logits, batch, prompt_format, letter_ids)
+        (ref_ce.sum() + ref_p.exp().sum()).backward()
+        for name, param in model.named_parameters():
+            if param.grad is not None:
+                assert torch.allclose(lean_grads[name], param.grad, atol=1e-5), name

@@ -6,9 +6,12 @@ Every recipe (SFT, GRPO, CPT, fictional) takes the same option and the same call
     OUTPUT/checkpoints/step0/      the starting model (the baseline of every acquisition curve)
     OUTPUT/checkpoints/step50/     after 50 optimizer steps
     OUTPUT/checkpoints/step100/    ...
+    OUTPUT/checkpoints/step<last>/ the trained model (the same weights as OUTPUT/ itself)
 
-Each folder is a complete checkpoint that ``lm_eval --model hf --model_args pretrained=DIR`` loads: the weights with
-the LoRA update folded in (in the base model's dtype), the tokenizer, and ``xlfact_checkpoint.json`` (step, epoch,
+Each folder is a complete checkpoint that ``lm_eval --model hf --model_args pretrained=DIR`` loads, written by the
+same function as the final model (:func:`write_model_folder`): the weights with the LoRA update folded in, tied or
+untied as trained (so every loader, lm-eval's re-tying ``hf`` backend included, scores the model that was trained),
+in ``model.save_dtype`` (default ``model.dtype``), the tokenizer, and ``xlfact_checkpoint.json`` (step, epoch,
 recipe, base model). Folder names match ``step(\\d+)``, the rule ``xlfact trace --checkpoints DIR`` sorts by.
 
 The merge does not touch the weights being trained: for each LoRA layer the merged weight is computed as
@@ -84,13 +87,49 @@ def merged_state_dict(model) -> dict[str, Any]:
     return out
 
 
-def save_merged_checkpoint(model, tokenizer, folder: str | os.PathLike, info: dict[str, Any],
-                           dtype: str | None = None) -> Path | None:
-    """Write ``model`` merged (see :func:`merged_state_dict`) with ``tokenizer`` into ``folder``, atomically.
+def write_model_folder(model, folder: str | os.PathLike, dtype: str | None = None) -> None:
+    """Write ``model`` merged (see :func:`merged_state_dict`) into ``folder`` as a plain checkpoint, tied as trained.
 
-    Returns the folder, or None when it already existed (left untouched)."""
+    The one writer of every saved model (``save_every`` checkpoints and the final run folder), so a checkpoint of
+    step N and the final model of a run that stopped at step N are the same files. Tying is decided by the weights,
+    not by the base model's config: when the config ties the embeddings but the trained output head differs from the
+    input embeddings (``modules_to_save: [embed_tokens, lm_head]`` on a tied model), the folder is saved untied
+    (``tie_word_embeddings: false``); when they are equal the head is not written twice. ``dtype`` (``bfloat16``,
+    ...; None or ``auto``: as trained) casts the floating-point weights and is recorded in ``config.json``."""
+    import copy
+
     import torch
 
+    from xlfact.models.tied_weights import pairs_apart, tied_pairs, ties_embeddings
+
+    state = merged_state_dict(model)
+    if dtype and dtype != "auto":
+        target = getattr(torch, dtype)
+        state = {k: v.to(target) if v.is_floating_point() else v for k, v in state.items()}
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    config = copy.deepcopy(base.config)
+    if dtype and dtype != "auto":
+        config.dtype = getattr(torch, dtype)
+    if ties_embeddings(config):
+        if pairs_apart(config, state):
+            config.tie_word_embeddings = False
+            if config.get_text_config() is not config:
+                config.get_text_config().tie_word_embeddings = False
+        else:
+            state = {k: v for k, v in state.items() if k not in tied_pairs(config)}
+    trained_config = base.config
+    base.config = config
+    try:
+        base.save_pretrained(folder, state_dict=state)
+    finally:
+        base.config = trained_config
+
+
+def save_merged_checkpoint(model, tokenizer, folder: str | os.PathLike, info: dict[str, Any],
+                           dtype: str | None = None) -> Path | None:
+    """Write ``model`` (:func:`write_model_folder`) with ``tokenizer`` and ``info`` into ``folder``, atomically.
+
+    Returns the folder, or None when it already existed (left untouched)."""
     folder = Path(folder)
     if folder.exists():
         log.info("save_every: %s exists (resumed run); left as it is", folder)
@@ -99,12 +138,7 @@ def save_merged_checkpoint(model, tokenizer, folder: str | os.PathLike, info: di
     staging = folder.with_name(f".{folder.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        state = merged_state_dict(model)
-        if dtype and dtype != "auto":
-            target = getattr(torch, dtype)
-            state = {k: v.to(target) if v.is_floating_point() else v for k, v in state.items()}
-        base = model.get_base_model() if hasattr(model, "get_base_model") else model
-        base.save_pretrained(staging, state_dict=state)
+        write_model_folder(model, staging, dtype)
         tokenizer.save_pretrained(staging)
         (staging / INFO_FILE).write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
         os.replace(staging, folder)
@@ -113,6 +147,12 @@ def save_merged_checkpoint(model, tokenizer, folder: str | os.PathLike, info: di
         raise
     log.info("save_every: wrote %s", folder)
     return folder
+
+
+def save_dtype(config: dict[str, Any]) -> str | None:
+    """The dtype checkpoints and the final model are written in: ``model.save_dtype``, else ``model.dtype``."""
+    model = config.get("model") or {}
+    return model.get("save_dtype") or model.get("dtype")
 
 
 def save_every_callback(config: dict[str, Any], tokenizer):
@@ -124,12 +164,13 @@ def save_every_callback(config: dict[str, Any], tokenizer):
 
     every = int(every)
     output_dir = config["output_dir"]
-    dtype = (config.get("model") or {}).get("dtype")
+    dtype = save_dtype(config)
     base_info = {"recipe": config.get("recipe"), "base_model": (config.get("model") or {}).get("name_or_path"),
                  "save_every": every}
 
     class SaveMergedEvery(TrainerCallback):
-        """Merged checkpoint at step 0 and every ``save_every`` optimizer steps (main process only)."""
+        """Merged checkpoint at step 0, every ``save_every`` optimizer steps and at the last step (main process
+        only), so ``--checkpoints OUTPUT/checkpoints`` traces the trained model too."""
 
         def _save(self, state, model) -> None:
             if not state.is_world_process_zero or model is None:
@@ -144,6 +185,9 @@ def save_every_callback(config: dict[str, Any], tokenizer):
         def on_step_end(self, args, state, control, model=None, **kwargs):
             if state.global_step % every == 0:
                 self._save(state, model)
+
+        def on_train_end(self, args, state, control, model=None, **kwargs):
+            self._save(state, model)  # the last step (left as it is when it was a multiple of save_every)
 
     return SaveMergedEvery()
 

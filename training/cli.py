@@ -69,7 +69,8 @@ def dry_run_report(config: dict, trainer_args) -> str:
     body = {"recipe_file": config["_source"], "overrides": config["_overrides"],
             "effective_recipe": public_view(config),
             f"trainer_arguments ({type(trainer_args).__name__})": effective_trainer_arguments(trainer_args)}
-    return "# xlfact train --dry-run: all checks passed; nothing was loaded\n" + yaml.safe_dump(
+    not_checked = "".join(f"# not checked here: {line}\n" for line in config.get("_not_checked", []))
+    return "# xlfact train --dry-run: all checks passed; nothing was loaded\n" + not_checked + yaml.safe_dump(
         body, sort_keys=False, allow_unicode=True)
 
 
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_recipe(args.config, overrides, expect=args.recipe)
         module = importlib.import_module(MODULES[args.recipe])
+        config["_dry_run"] = args.dry_run  # device checks only the target can pass are skipped (and listed)
         trainer_args = preflight(module, config)
         if args.dry_run:
             print(dry_run_report(config, trainer_args))

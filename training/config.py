@@ -131,6 +131,15 @@ def check_lora(lora: Any, where: str) -> dict[str, Any] | None:
         if key not in known or key == "task_type":
             raise RecipeError(f"{where}: lora.{key} is not a peft.LoraConfig argument")
     effective = {**DEFAULT_LORA, **lora}
+    from xlfact.training import schema
+
+    try:  # ranges peft does not check itself (r=0 fails only when the adapter is made, after the model loads)
+        for key, kind in (("r", "size"), ("lora_alpha", "positive_number"), ("lora_dropout", "number")):
+            if key in effective:
+                schema.check_value(int if kind == "size" else float, effective[key], f"lora.{key}")
+                schema.check_range(effective[key], kind, f"lora.{key}")
+    except schema.SchemaError as err:
+        raise RecipeError(f"{where}: {err}") from None
     try:
         LoraConfig(task_type="CAUSAL_LM", **effective)
     except (TypeError, ValueError) as err:

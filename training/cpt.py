@@ -44,6 +44,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     eval_set = (datasets.Dataset.from_dict({"input_ids": [c["input_ids"] for c in mix.validation]})
                 if mix.validation else train_set)
     model = model_io.apply_lora(model_io.load_model(config["model"]), config.get("lora"))
+    model_io.prepare_for_training(model, args)
     trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=eval_set,
                       data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
                       callbacks=checkpoints.callbacks(config, tokenizer))

@@ -15,17 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xlfact.tasks.polyfact.data import load_polyfact
+from xlfact.tasks.polyfact.spec import FREE_FORM_PROMPT, LANGUAGE_NAMES, OPTION_LETTERS, free_form_prompt
 from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
-from xlfact.tasks.polyfact.spec import OPTION_LETTERS
 from xlfact.training.config import RecipeError
 
 log = logging.getLogger(__name__)
-
-LANGUAGE_NAMES = {
-    "en": "English", "de": "German", "es": "Spanish", "fr": "French", "pt": "Portuguese", "id": "Indonesian",
-    "ru": "Russian", "ar": "Arabic", "zh": "Chinese", "ja": "Japanese", "sw": "Swahili", "bn": "Bengali",
-}
-
 
 @dataclass
 class ParallelFacts:
@@ -139,17 +133,8 @@ def mcq_prompt(question: str, options: list[str]) -> str:
     return f"Question: {question}\n{lines}Answer:"
 
 
-# The authors' rollout prompt (cl-consistency/train_wikifact_grpo.py, build_single_language_prompt): English for every
-# language, naming the language of the expected answer, lettered options, "Answer text:".
-AUTHORS_PROMPT = (
-    "You will be given one factual multiple-choice question in {language}.\n"
-    "Return only the full answer text in {language}.\n"
-    "Do not return the letter.\n"
-    "Do not explain.\n\n"
-    "Question: {question}\n"
-    "A. {a}\nB. {b}\nC. {c}\nD. {d}\n\n"
-    "Answer text:"
-)
+# The authors' rollout prompt lives in the PolyFact spec (the free-form task uses it too).
+AUTHORS_PROMPT = FREE_FORM_PROMPT
 # xlfact's own English instruction (before the authors' prompt was checked; kept as an alternative).
 ENGLISH_SCAFFOLD = (
     "Answer the question in {language}. Reply with the text of the correct option only.\n"
@@ -180,9 +165,7 @@ def generation_prompt(row: dict[str, Any], lang: str, style: str = "authors") ->
     ``native_scaffold`` (that instruction in the target language) or ``cloze`` (PolyFact's bare evaluation prompt).
     """
     if style == "authors":
-        a, b, c, d = row["options"]
-        return AUTHORS_PROMPT.format(language=LANGUAGE_NAMES.get(lang, lang), question=row["question"],
-                                     a=a, b=b, c=c, d=d)
+        return free_form_prompt(row["question"], list(row["options"]), lang)
     options = " | ".join(row["options"])
     if style == "english_scaffold":
         name = LANGUAGE_NAMES.get(lang, lang)

@@ -3,8 +3,8 @@
 A finished run's ``output_dir`` is itself a checkpoint folder, so ``lm_eval --model hf|vllm --model_args
 pretrained=OUTPUT_DIR`` loads it directly:
 
-* the merged model (``model.safetensors``, ``config.json``) and the tokenizer — LoRA weights folded in with
-  ``merge_and_unload``, saved in the base model's dtype;
+* the merged model (``model.safetensors``, ``config.json``) and the tokenizer — LoRA weights folded in, tied or
+  untied as trained, in ``model.save_dtype`` (default ``model.dtype``);
 * ``adapter/`` — the LoRA adapter alone (``pretrained=BASE,peft=OUTPUT_DIR/adapter`` gives the same scores);
 * ``README.md`` — the model card: recipe, data, hyperparameters, base model, library versions, final metrics;
 * ``recipe.yaml`` — the resolved recipe (file plus overrides), to re-run it.
@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from xlfact.training.checkpoints import CHECKPOINTS_DIR
+from xlfact.training.checkpoints import CHECKPOINTS_DIR, save_dtype, write_model_folder
 from xlfact.training.config import RecipeError, public_view
 
 log = logging.getLogger(__name__)
@@ -146,9 +146,14 @@ def apply_lora(model, lora: dict[str, Any] | None):
     config = lora_config(lora)
     if config is None:
         return model
+    import warnings
+
     from peft import get_peft_model
 
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():
+        # PEFT 0.21 reads model.is_gradient_checkpointing, which transformers 5.25 deprecates (is_activation_...)
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        return get_peft_model(model, config)
 
 
 def prepare_for_training(model, args) -> None:
@@ -156,12 +161,14 @@ def prepare_for_training(model, args) -> None:
 
     No key/value cache in training (``use_cache`` would keep every layer's keys and values), and, with checkpointing,
     inputs that require grad: with frozen embeddings (LoRA) a reentrant checkpoint would otherwise see no input that
-    needs a gradient. SFT passes ``gradient_checkpointing_kwargs={"use_reentrant": True}``: with non-reentrant
+    needs a gradient. SFT passes ``activation_checkpointing_kwargs={"use_reentrant": True}``: with non-reentrant
     checkpointing the batch-10 SmolLM2 forward kept every layer's activations (10.7 GB against 2.7 GB reentrant)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if getattr(base, "config", None) is not None:
         base.config.use_cache = False
-    if getattr(args, "gradient_checkpointing", False) and hasattr(base, "enable_input_require_grads"):
+    from xlfact.training.arguments import checkpointing
+
+    if checkpointing(args) and hasattr(base, "enable_input_require_grads"):
         base.enable_input_require_grads()
 
 
@@ -188,6 +195,18 @@ def effective_trainer_arguments(args) -> dict[str, Any]:
             value = str(value)
         out[key] = value
     return out
+
+
+def process_layout(trainer_args=None) -> dict[str, Any]:
+    """How many processes trained the model and how they talked (``accelerate launch`` / ``torchrun``): the world
+    size, the trainer's parallel mode and the ``torch.distributed`` backend (gloo on CPU, nccl on CUDA)."""
+    import torch.distributed as dist
+
+    world = int(getattr(trainer_args, "world_size", 0) or os.environ.get("WORLD_SIZE", "1") or 1)
+    mode = getattr(trainer_args, "parallel_mode", None)
+    backend = dist.get_backend() if dist.is_available() and dist.is_initialized() else None
+    return {"world_size": world, "parallel_mode": getattr(mode, "value", str(mode) if mode is not None else None),
+            "backend": backend}
 
 
 def model_card(config: dict[str, Any], data: dict[str, Any], metrics: dict[str, Any], has_adapter: bool,
@@ -218,6 +237,8 @@ def model_card(config: dict[str, Any], data: dict[str, Any], metrics: dict[str, 
         "## Effective trainer arguments" + (f" ({type(trainer_args).__name__})" if trainer_args is not None else ""),
         "", "```yaml", yaml.safe_dump(effective_trainer_arguments(trainer_args) if trainer_args is not None else {},
                                       sort_keys=True, allow_unicode=True).rstrip(), "```", "",
+        "## Processes", "", "```yaml", yaml.safe_dump(process_layout(trainer_args), sort_keys=False).rstrip(), "```",
+        "",
         "## Effective LoRA config", "", "```yaml", yaml.safe_dump(effective_lora(config.get("lora")),
                                                                   sort_keys=True).rstrip(), "```", "",
         "## Training result", "", "```yaml", yaml.safe_dump(metrics, sort_keys=False).rstrip(), "```", "",
@@ -230,7 +251,9 @@ def save_run(model, tokenizer, config: dict[str, Any], data: dict[str, Any], met
              trainer_args=None) -> Path:
     """Write adapter, merged checkpoint, tokenizer, model card and recipe into ``config['output_dir']`` atomically.
 
-    ``model`` is the trained model (a ``PeftModel`` when LoRA was used; it is merged here, in place).
+    ``model`` is the trained model (a ``PeftModel`` when LoRA was used); the merged weights are written by
+    :func:`xlfact.training.checkpoints.write_model_folder`, the writer of every ``save_every`` checkpoint, so the
+    last checkpoint and this folder hold the same model.
     """
     out = Path(str(config["output_dir"])).expanduser().resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -240,11 +263,7 @@ def save_run(model, tokenizer, config: dict[str, Any], data: dict[str, Any], met
         if has_adapter:
             model.save_pretrained(staging / "adapter")
             tokenizer.save_pretrained(staging / "adapter")
-            model = model.merge_and_unload()
-        dtype = config["model"].get("dtype")
-        if dtype and dtype != "auto":
-            model = model.to(torch_dtype(dtype))
-        model.save_pretrained(staging)
+        write_model_folder(model, staging, save_dtype(config))
         tokenizer.save_pretrained(staging)
         (staging / "README.md").write_text(model_card(config, data, metrics, has_adapter, trainer_args),
                                            encoding="utf-8")

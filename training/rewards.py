@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xlfact.evaluators.matching import resolve_option
+from xlfact.evaluators.matching import extract_answer, resolve_option  # noqa: F401 - extract_answer re-exported
 
 CORRECT, HALLUCINATION, OTHER = 1.0, -0.5, 0.0
 ALL_CORRECT_BONUS = 1.0
@@ -35,18 +34,6 @@ ALL_CORRECT_BONUS = 1.0
 
 class RolloutGroupingError(ValueError):
     """A reward call that does not hold every language of a fact the same number of times."""
-
-
-_ANSWER_PREFIX = re.compile(r"^\s*(answer|answer text)\s*:\s*", re.IGNORECASE)
-
-
-def extract_answer(completion: Any) -> str:
-    """The answer text of a completion, as the authors extract it (``extract_answer_text``): strip, drop a leading
-    ``Answer:`` / ``Answer text:``, keep the first line (chat completions: the last message's content)."""
-    if isinstance(completion, list):  # conversational: [{"role": "assistant", "content": ...}]
-        completion = completion[-1]["content"] if completion else ""
-    text = _ANSWER_PREFIX.sub("", str(completion or "").strip())
-    return text.split("\n")[0].strip()
 
 
 def language_score(answer: str, options: Sequence[str], gold: int) -> float:

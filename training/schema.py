@@ -14,6 +14,7 @@ that print and diff as YAML).
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -29,7 +30,10 @@ def _f(default: Any, help: str, **kw: Any) -> Any:
 @dataclass
 class ModelSection:
     name_or_path: str | None = _f(None, "hub id (org/name) or local checkpoint folder of the base model")
-    dtype: Literal["float32", "bfloat16", "float16", "auto"] = _f("auto", "dtype the model is loaded and saved in")
+    dtype: Literal["float32", "bfloat16", "float16", "auto"] = _f("auto", "dtype the model is loaded and trained in")
+    save_dtype: Literal["float32", "bfloat16", "float16", "auto"] | None = _f(
+        None, "dtype the checkpoints and the final model are written in (null: model.dtype; bfloat16 halves a "
+              "float32-trained real model's folders)")
     revision: str | None = _f(None, "hub revision (branch, tag or commit)")
     attn_implementation: str | None = _f(None, "transformers attn_implementation (eager, sdpa, flash_attention_2)")
     tokenizer: str | None = _f(None, "tokenizer folder or hub id when it differs from name_or_path")
@@ -44,15 +48,15 @@ class PolyFactData:
     split: str = _f("train", "split trained on")
     eval_split: str | None = _f(None, "split of the before/after figures and of evaluation during training "
                                       "(the paper: validation); null measures on the training facts")
-    eval_max_facts: int | None = _f(None, "first N facts of eval_split (null: all)")
+    eval_max_facts: int | None = _f(None, "first N facts of eval_split (null: all)", kind="size")
     languages: list[str] | None = _f(None, "languages of every fact (null: the 12 PolyFact languages)")
     clean_filter: bool = _f(False, "apply PolyFact-Clean's question filter")
     on_invalid: Literal["error", "skip"] = _f("error", "a malformed row stops the run (error) or is skipped")
-    max_facts: int | None = _f(None, "first N facts after shuffling (the paper's GRPO: 40,000)")
+    max_facts: int | None = _f(None, "first N facts after shuffling (the paper's GRPO: 40,000)", kind="size")
     shuffle_seed: int | None = _f(None, "facts shuffled once with this seed (null keeps dataset order)")
-    max_length: int | None = _f(None, "SFT: longest training sequence in tokens (longer is an error)")
+    max_length: int | None = _f(None, "SFT: longest training sequence in tokens (longer is an error)", kind="size")
     max_prompt_length: int | None = _f(None, "GRPO: prompts longer than this many tokens keep their last tokens "
-                                             "(the paper: 512)")
+                                             "(the paper: 512)", kind="size")
 
 
 @dataclass
@@ -71,14 +75,14 @@ class CorpusData:
     corpus: str | None = _f(None, "shorthand for one source of weight 1")
     sources: list[CorpusSource] | None = _f(None, "weighted list of corpora (the data mix)")
     languages: list[str] | None = _f(None, "keep only these languages (null: all)")
-    min_languages: int = _f(2, "parallel rows with fewer languages are dropped (the paper: 2)")
+    min_languages: int = _f(2, "parallel rows with fewer languages are dropped (the paper: 2)", kind="size")
     validation_ratio: float = _f(0.0, "language-balanced validation fraction (the paper: 0.005)")
 
 
 @dataclass
 class FictionalData:
     clika_dir: str | None = _f(None, "a clone of github.com/RiverGao/CLiKA (or XLFACT_CLIKA_DIR)")
-    max_rows: int | None = _f(None, "an evenly spaced subset of N training rows (null: all)")
+    max_rows: int | None = _f(None, "an evenly spaced subset of N training rows (null: all)", kind="size")
 
 
 @dataclass
@@ -99,8 +103,8 @@ class RewardSection:
 
 @dataclass
 class PackingSection:
-    target_tokens: int = _f(512, "chunk length the packing aims at (rows are never split)")
-    max_tokens: int = _f(1024, "truncation length of a chunk")
+    target_tokens: int = _f(512, "chunk length the packing aims at (rows are never split)", kind="size")
+    max_tokens: int = _f(1024, "truncation length of a chunk", kind="size")
 
 
 @dataclass
@@ -180,6 +184,8 @@ def check_value(tp: Any, value: Any, path: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise SchemaError(path, f"{value!r} is not a number")
+        if not math.isfinite(value):
+            raise SchemaError(path, f"{value!r} is not a finite number")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -188,6 +194,17 @@ def check_value(tp: Any, value: Any, path: str) -> Any:
     if tp is Any:
         return value
     raise TypeError(f"schema type {tp!r} at {path} is not supported")
+
+
+def check_range(value: Any, kind: str, path: str) -> Any:
+    """``value`` checked by the one value checker (:mod:`xlfact.core.values`: counts >= 0, sizes >= 1, finite numbers);
+    a SchemaError naming ``path`` otherwise."""
+    from xlfact.core.values import ValueProblem, coerce
+
+    try:
+        return coerce(value, kind)  # type: ignore[arg-type]
+    except ValueProblem as err:
+        raise SchemaError(path, str(err)) from None
 
 
 def check(cls: type, mapping: Any, path: str) -> dict[str, Any]:
@@ -205,6 +222,8 @@ def check(cls: type, mapping: Any, path: str) -> dict[str, Any]:
     for key, f in fields.items():
         if key in mapping:
             out[key] = check_value(hints[f.name], mapping[key], f"{path}.{key}")
+            if f.metadata.get("kind") and out[key] is not None:
+                out[key] = check_range(out[key], f.metadata["kind"], f"{path}.{key}")
         elif f.default is not dataclasses.MISSING:
             out[key] = f.default
         else:

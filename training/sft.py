@@ -147,12 +147,47 @@ class FactCollator:
         }
 
 
+def _decoder_and_head(model):
+    """``(decoder, head)`` when the model's logits are exactly ``head(decoder(...).last_hidden_state)``, else None.
+
+    Not for a model wrapped for distributed training (DDP, DeepSpeed, FSDP: calling the inner modules would bypass
+    the wrapper's gradient hooks) nor for architectures that scale or soft-cap their logits."""
+    if hasattr(model, "module") or not hasattr(model, "get_decoder") or not hasattr(model, "get_output_embeddings"):
+        return None
+    config = getattr(model, "config", None)
+    if any(getattr(config, key, None) for key in ("final_logit_softcapping", "logit_scale", "logits_scaling")):
+        return None
+    decoder, head = model.get_decoder(), model.get_output_embeddings()
+    return (decoder, head) if decoder is not None and isinstance(head, torch.nn.Linear) else None
+
+
 def forward_options(model, batch: dict[str, torch.Tensor], prompt_format: str, letter_ids: list[int] | None):
-    """``(log p, CE, outputs)`` of a :class:`FactCollator` batch, computing logits only where they are needed."""
+    """``(log p, CE, outputs)`` of a :class:`FactCollator` batch, computing logits only where they are needed.
+
+    Scoring (no grad): the model's own forward with ``logits_to_keep`` = the last K + 1 positions. Training (grad on,
+    a plain or PEFT model): the decoder's hidden states, and the output head applied only to the continuation
+    tokens' rows (and, mcq, the answer position): at batch 10 x 3 languages x 4 options that is ~530 rows of the
+    49k-word vocabulary instead of 120 x 25, and the float32 logits block with its gradients (~2 GB on SmolLM2) is
+    never built. Both give the same log-probabilities (``tests/test_training_scoring.py``)."""
     keep = int((batch["labels"] != -100).sum(1).max()) + 1
-    outputs = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                    position_ids=batch["position_ids"], logits_to_keep=keep)
-    log_p, ce = option_log_probs(outputs.logits, batch, prompt_format, letter_ids)
+    lean = _decoder_and_head(model) if torch.is_grad_enabled() else None
+    if lean is None:
+        outputs = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                        position_ids=batch["position_ids"], logits_to_keep=keep)
+        log_p, ce = option_log_probs(outputs.logits, batch, prompt_format, letter_ids)
+        return log_p, ce, outputs
+    decoder, head = lean
+    outputs = decoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                      position_ids=batch["position_ids"], use_cache=False)
+    hidden = outputs.last_hidden_state[:, -keep:]
+    targets = batch["labels"][:, -keep:][:, 1:]
+    mask = targets != -100
+    first_logits = None
+    if prompt_format == "mcq":
+        first = mask.float().argmax(dim=1)
+        first_logits = head(hidden[torch.arange(hidden.shape[0], device=hidden.device), first])
+    log_p, ce = _option_scores(head(hidden[:, :-1][mask]), first_logits, targets, mask, batch, prompt_format,
+                               letter_ids)
     return log_p, ce, outputs
 
 
@@ -165,31 +200,40 @@ def option_log_probs(logits: torch.Tensor, batch: dict[str, torch.Tensor], promp
     labels = batch["labels"][:, -logits.shape[1]:]
     targets = labels[:, 1:]
     mask = targets != -100
+    first_logits = None
+    if prompt_format == "mcq":  # the letter logits at the position that predicts the first completion token
+        first = mask.float().argmax(dim=1)  # index into targets == position in logits that predicts it
+        first_logits = logits[torch.arange(logits.shape[0], device=logits.device), first]
+    return _option_scores(logits[:, :-1][mask], first_logits, targets, mask, batch, prompt_format, letter_ids)
+
+
+def _option_scores(picked: torch.Tensor, first_logits: torch.Tensor | None, targets: torch.Tensor,
+                   mask: torch.Tensor, batch: dict[str, torch.Tensor], prompt_format: str,
+                   letter_ids: list[int] | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The option log-probabilities and CE from the vocabulary logits of the continuation tokens only (``picked``:
+    one row per ``mask`` position of ``targets``) and, mcq, of the answer position of each sequence."""
+    device = picked.device
     # Only the continuation tokens' rows of the vocabulary logits are normalised (log-sum-exp, no float copy of the
     # whole [sequences, K, vocab] block and no saved log-softmax of it): memory for the loss is one [tokens, vocab].
-    picked = logits[:, :-1][mask]
     picked = picked if picked.dtype == torch.float32 else picked.float()
     picked_lp = picked.gather(-1, targets[mask].unsqueeze(-1)).squeeze(-1) - torch.logsumexp(picked, dim=-1)
-    token_lp = torch.zeros(targets.shape, dtype=picked_lp.dtype, device=logits.device).masked_scatter(mask, picked_lp)
+    token_lp = torch.zeros(targets.shape, dtype=picked_lp.dtype, device=device).masked_scatter(mask, picked_lp)
     mean_lp = token_lp.sum(1) / mask.sum(1).clamp(min=1)  # mean log-prob per continuation token, per sequence
     n_facts = int(batch["fact_index"].max()) + 1
     n_langs = int(batch["lang_index"].max()) + 1
     fi, li = batch["fact_index"], batch["lang_index"]
     if prompt_format == "cloze":
-        scores = torch.full((n_facts, n_langs, N_OPTIONS), -math.inf, device=logits.device)
+        scores = torch.full((n_facts, n_langs, N_OPTIONS), -math.inf, device=device)
         scores[fi, li, batch["slot"]] = mean_lp
         log_p = torch.log_softmax(scores, dim=-1)
-        gold = torch.zeros((n_facts, n_langs), dtype=torch.long, device=logits.device)
+        gold = torch.zeros((n_facts, n_langs), dtype=torch.long, device=device)
         gold[fi, li] = batch["gold"]
         ce = -scores.gather(-1, gold.unsqueeze(-1)).squeeze(-1)
         return log_p, ce
-    # mcq: the letter logits at the position that predicts the first completion token
-    first = mask.float().argmax(dim=1)  # index into targets == position in logits that predicts it
-    rows = torch.arange(logits.shape[0], device=logits.device)
-    letter_logits = logits[rows, first][:, letter_ids].float()
-    log_p = torch.zeros((n_facts, n_langs, N_OPTIONS), device=logits.device)
+    letter_logits = first_logits[:, letter_ids].float()
+    log_p = torch.zeros((n_facts, n_langs, N_OPTIONS), device=device)
     log_p[fi, li] = torch.log_softmax(letter_logits, dim=-1)
-    ce = torch.zeros((n_facts, n_langs), device=logits.device)
+    ce = torch.zeros((n_facts, n_langs), device=device)
     ce[fi, li] = -mean_lp
     return log_p, ce
 
@@ -270,7 +314,7 @@ def training_arguments(config: dict[str, Any]):
 
     # the collator needs the fact/language/slot columns; evaluation keeps the loss only, never the logits
     return arguments.build(TrainingArguments, config,
-                           defaults={"gradient_checkpointing_kwargs": {"use_reentrant": True}},
+                           defaults={"activation_checkpointing_kwargs": {"use_reentrant": True}},
                            forced={"remove_unused_columns": False, "prediction_loss_only": True})
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
+from xlfact.core.values import ArgumentParser, arg_count, arg_positive_number, arg_size
 from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
 
 PAPER_LANGS = POLYFACT_LANGUAGES  # the PolyFact paper's 12 languages, from its spec
@@ -57,7 +58,7 @@ def _text_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xlfact analyze", description=__doc__,
+    parser = ArgumentParser(prog="xlfact analyze", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -68,24 +69,26 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--polyfact-dir", help="PolyFact folder <dir>/<lang>/test.jsonl: items from its questions")
     p.add_argument("--klar-dir", help="KLAR-CLC folder (the default item source)")
     p.add_argument("--langs", type=_langs, default=None, help="languages (KLAR default: es,fr,ru,zh,ja,ar)")
-    p.add_argument("--per-relation", type=int, default=1, help="KLAR: first N samples of each relation and language")
+    p.add_argument("--per-relation", type=arg_count, default=1,
+                   help="KLAR: first N samples of each relation and language")
     p.add_argument("--specimen", action="append", default=None,
                    help="KLAR LANG/RELATION#INDEX to include first (default: the paper's Figure 3 facts)")
-    p.add_argument("--limit", type=int, default=None, help="at most N items")
+    p.add_argument("--limit", type=arg_count, default=None, help="at most N items")
     p.add_argument("--final-norm", choices=("model", "authors"), default="model",
                    help="model: the model's own logits at the last point (default); authors: re-apply the final norm "
                         "to every point as the notebook did")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--plot-items", type=int, default=6, help="specimen figures for the first N items")
+    p.add_argument("--batch-size", type=arg_size, default=8)
+    p.add_argument("--plot-items", type=arg_count, default=6, help="specimen figures for the first N items")
 
     p = sub.add_parser("lape", help="language-specific MLP neurons (paper Figs. 5, 14)")
     _model_flags(p)
     _text_flags(p)
     p.add_argument("--langs", type=_langs, default=list(PAPER_LANGS))
-    p.add_argument("--tokens-per-lang", type=int, default=2_000_000)
-    p.add_argument("--seq-len", type=int, default=1024)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--frac", type=float, default=0.01, help="selected share of all neurons (k = int(L*I*frac))")
+    p.add_argument("--tokens-per-lang", type=arg_size, default=2_000_000)
+    p.add_argument("--seq-len", type=arg_size, default=1024)
+    p.add_argument("--batch-size", type=arg_size, default=8)
+    p.add_argument("--frac", type=arg_positive_number, default=0.01,
+                   help="selected share of all neurons (k = int(L*I*frac))")
     p.add_argument("--k-rounding", choices=("int", "round"), default="int",
                    help="int: run_lape.py (default); round: the paper-era notebook")
 
@@ -93,10 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     _model_flags(p)
     _text_flags(p)
     p.add_argument("--langs", type=_langs, default=list(PAPER_LANGS))
-    p.add_argument("--chunks", type=int, default=500, help="chunks per language (seed-86 shuffle, first N)")
-    p.add_argument("--join", type=int, default=5, help="text-dir / KLAR units joined N at a time into one chunk")
-    p.add_argument("--max-length", type=int, default=512)
-    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--chunks", type=arg_size, default=500, help="chunks per language (seed-86 shuffle, first N)")
+    p.add_argument("--join", type=arg_size, default=5, help="text-dir / KLAR units joined N at a time into one chunk")
+    p.add_argument("--max-length", type=arg_size, default=512)
+    p.add_argument("--lr", type=arg_positive_number, default=1e-2)
     p.add_argument("--mask-dtype", choices=("model", "bfloat16", "float32"), default="model",
                    help="dtype of the head mask (the authors: bfloat16)")
     p.add_argument("--noncausal", "--lahis-noncausal", dest="noncausal", action="store_true",
@@ -133,7 +136,7 @@ def cmd_lens(args: argparse.Namespace) -> dict[str, Any]:
         items = sources.klar_lens_items(args.klar_dir, args.langs or sources.KLAR_LENS_LANGS, args.per_relation,
                                         specimens=args.specimen if args.specimen is not None
                                         else sources.FIGURE3_SPECIMENS)
-    items = items[: args.limit] if args.limit else items
+    items = items[: args.limit] if args.limit is not None else items
     out = Path(args.out)
     model, tokenizer = load_model(args.model, args.device, args.dtype)
     cache = out / "cache" / f"lens-{_fingerprint(args.model, args.dtype, args.final_norm, items)}.jsonl"
@@ -304,11 +307,17 @@ COMMANDS = {"logit-lens": cmd_lens, "lape": cmd_lape, "lahis": cmd_lahis, "failu
 
 def main(argv: Sequence[str] | None = None) -> int:
     from xlfact.core.atomic import write_json_atomic
+    from xlfact.core.output_dir import prepare_output_dir
     from xlfact.errors import XlfactError
     from xlfact.tasks.klar.data import KlarDataError
 
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    inputs = [getattr(args, name, None) for name in ("model", "items", "polyfact_dir", "klar_dir", "text_dir",
+                                                     "ted_jsonl", "a", "b")]
+    inputs += [*getattr(args, "runs", []), *getattr(args, "authors_json", [])]
     try:
+        prepare_output_dir(args.out, command=f"analyze {args.command}", inputs=[p for p in inputs if p and
+                                                                                Path(p).exists()])
         result = COMMANDS[args.command](args)
     except (AnalysisInputError, KlarDataError, XlfactError, FileNotFoundError) as err:
         print(f"xlfact analyze {args.command}: {err}", file=sys.stderr)

@@ -37,12 +37,28 @@ def load_model(path: str, device: str = "cpu", dtype: str = "float32", attn_impl
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     local = Path(path).expanduser()
+    if not local.exists() and not looks_like_hub_id(path):
+        raise AnalysisInputError(f"--model {path}: no such folder (and not a hub id ORG/NAME)")
+    if local.exists() and not (local / "config.json").is_file():
+        raise AnalysisInputError(f"--model {path}: not a model folder (no config.json)")
     source = str(local) if local.exists() else path
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    except (OSError, ValueError) as err:  # a folder without weights or tokenizer, a hub id that is not cached offline
+        first = next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
+        raise AnalysisInputError(f"--model {path}: cannot load it ({first[:200]})") from None
     model.to(device)
     model.eval()
     return model, tokenizer
+
+
+def looks_like_hub_id(name: str) -> bool:
+    """``ORG/NAME`` or ``NAME`` as the hub spells repository ids (no leading ``.``, ``/`` or ``~``, one slash at
+    most): anything else that does not exist is a missing local folder, not a hub repository to look up."""
+    import re
+
+    return bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?", name)) and not name.endswith((".", "-"))
 
 
 def decoder_layers(model) -> list:

@@ -6,33 +6,13 @@ colours), so 12-17 languages stay apart and a language keeps its colour in every
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xlfact.core.atomic import write_bytes_atomic
+from xlfact.core.figures import pyplot as _plt  # the one set-up: no mathtext, CJK fallback fonts
+from xlfact.core.figures import save_png
 from xlfact.core.palette import language_color, language_marker, legend_outside
-
-CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Droid Sans Fallback"]
-
-
-def _plt():
-    import warnings
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    # Labels carry answers in every script: fall back to a CJK font where one is installed; otherwise matplotlib
-    # draws empty boxes, which is no reason to warn once per glyph.
-    from matplotlib import font_manager
-
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    plt.rcParams["font.family"] = ["DejaVu Sans", *(f for f in CJK_FONTS if f in installed)]
-    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-    return plt
 
 
 def colour(lang: str) -> str:
@@ -40,10 +20,7 @@ def colour(lang: str) -> str:
 
 
 def _save(fig, path: Path) -> Path:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    _plt().close(fig)
-    return write_bytes_atomic(path, buffer.getvalue())
+    return save_png(fig, path, dpi=110)
 
 
 def _knowledge_zone(ax, n_points: int) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
-from xlfact.core.jsonl import read_jsonl
+from xlfact.core.jsonl import read_jsonl, read_utf8
 
 LENS_FIELDS = ("lang", "prompt", "answer", "answer_en")
 KLAR_LENS_LANGS = ("es", "fr", "ru", "zh", "ja", "ar")  # the authors' TARGET_LANGS (LIMnb:574)
@@ -144,7 +144,7 @@ def text_dir_units(text_dir: str | Path, langs: Sequence[str]) -> dict[str, list
         if not path.is_file():
             raise AnalysisInputError(f"{path}: missing; --text-dir needs one <lang>.txt per language "
                                      f"({', '.join(langs)})")
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = [line.strip() for line in read_utf8(path, error=AnalysisInputError).splitlines() if line.strip()]
         if not lines:
             raise AnalysisInputError(f"{path}: no non-blank lines")
         out[lang] = lines

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
 from xlfact.core.atomic import write_json_atomic
+from xlfact.core.jsonl import read_utf8
+from xlfact.core.values import ArgumentParser, arg_size
+
+
+def record_checks(table, checkpoints) -> dict:
+    """What the analysis left out of the records, reported rather than dropped without a word: repeated records
+    (counted once) and records whose fact index is in no frequency list of their language."""
+    duplicates = {c.name: c.duplicates for c in checkpoints if c.duplicates}
+    unmatched: dict[str, dict[str, list[int]]] = {}
+    for c in checkpoints:
+        for lang, asked in c.asked.items():
+            known = {int(i) for i in table.languages[lang].indices} if lang in table.languages else set()
+            if missing := sorted(asked - known):
+                unmatched.setdefault(c.name, {})[lang] = missing
+    notes = [f"checkpoint {name}: {n} repeated record(s) counted once" for name, n in duplicates.items()]
+    notes += [f"checkpoint {name} ({lang}): {len(ix)} record(s) whose fact index is in no frequency list, left out "
+              f"(e.g. {ix[0]})" for name, per in unmatched.items() for lang, ix in per.items()]
+    return {"duplicates": duplicates, "not_in_frequencies": unmatched, "notes": notes}
 
 
 def frequency_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact trace frequency",
         description="Recall against fact frequency per checkpoint, as Liu et al. (2025) analyse it: P(correct | "
         "frequency) in 29 log bins (pooled and per language), the per-language frequency-threshold classifier, and "
@@ -31,14 +48,20 @@ def frequency_main(argv: list[str]) -> int:
     from xlfact.analysis.tracing.analyses import analyse
     from xlfact.analysis.tracing.frequencies import read_frequencies
     from xlfact.analysis.tracing.records import read_records
+    from xlfact.core.output_dir import check_output_file
+    from xlfact.errors import UsageError
 
     try:
+        check_output_file(args.out, inputs=[args.records, args.frequencies])
         table = read_frequencies(args.frequencies)
         checkpoints = read_records(args.records)
         result = analyse(table, checkpoints, strict=args.mft_strict_languages)
-    except TracingInputError as err:
+    except (TracingInputError, UsageError) as err:
         print(f"xlfact trace frequency: {err}", file=sys.stderr)
         return 2
+    result["record_checks"] = checks = record_checks(table, checkpoints)
+    for note in checks["notes"]:
+        print(f"xlfact trace frequency: warning: {note}", file=sys.stderr)
     write_json_atomic(args.out, result)
     written = []
     if args.plots:
@@ -53,7 +76,7 @@ def frequency_main(argv: list[str]) -> int:
 
 
 def similarity_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact trace similarity",
         description="Per checkpoint and layer, the mean cosine (clipped to [0, 1]) of each language's last-token "
         "hidden state of the parallel fact sentences with English's, per fact class (fn/tp/tn/fp/all from the final "
@@ -65,22 +88,34 @@ def similarity_main(argv: list[str]) -> int:
     parser.add_argument("--frequencies", required=True)
     parser.add_argument("--klar-dir", required=True)
     parser.add_argument("--output_path", "--out", dest="out", required=True)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=arg_size, default=64)
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.frequencies import read_frequencies
     from xlfact.analysis.tracing.similarity import class_members, fact_lines, last_token_states, similarity_by_class
     from xlfact.analysis.tracing.trace import checkpoint_folders
+    from xlfact.core.output_dir import check_output_file
 
     try:
+        check_output_file(args.out, inputs=[args.analysis, args.frequencies, args.klar_dir, *args.checkpoints])
         table = read_frequencies(args.frequencies)
-        analysis = json.loads(Path(args.analysis).read_text(encoding="utf-8"))
-        final = analysis["checkpoints"][analysis["order"][-1]]
-        classifier = final["threshold_classifier"]
+        analysis = json.loads(read_utf8(args.analysis, error=TracingInputError))
+        try:
+            final = analysis["checkpoints"][analysis["order"][-1]]
+            classifier = final["threshold_classifier"]
+            if not isinstance(classifier, dict):
+                raise TypeError
+        except (KeyError, IndexError, TypeError):
+            raise TracingInputError(f"--analysis {args.analysis}: not the JSON of 'xlfact trace frequency' (expected "
+                                    "order and checkpoints.<last>.threshold_classifier)") from None
         identical = analysis.get("identical_object_indices", {})
         langs = [lang for lang in classifier if lang in table.languages]
         lines = {lang: fact_lines(table, lang, args.klar_dir) for lang in langs}
         folders = [f for path in args.checkpoints for f in checkpoint_folders(path)]
-    except (TracingInputError, FileNotFoundError, KeyError, json.JSONDecodeError) as err:
+    except json.JSONDecodeError as err:
+        print(f"xlfact trace similarity: --analysis {args.analysis}: not valid JSON ({err.msg} at line {err.lineno})",
+              file=sys.stderr)
+        return 2
+    except (TracingInputError, FileNotFoundError, KeyError, ValueError) as err:
         print(f"xlfact trace similarity: {err}", file=sys.stderr)
         return 2
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from xlfact.analysis.tracing import TracingInputError
+from xlfact.core.jsonl import read_utf8
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def read_frequencies(path: str | Path) -> FrequencyTable:
     """Read and validate a frequency file."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_utf8(path, error=TracingInputError))
     except FileNotFoundError:
         raise TracingInputError(f"{path}: frequency file not found") from None
     except json.JSONDecodeError as err:

@@ -6,25 +6,16 @@ import math
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.figures import pyplot, save_png
+from xlfact.core.palette import legend_outside, line_style
+
 
 def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_png(fig, path, dpi=100, tight=False)
 
 
 def plot_analysis(result: dict, out_dir: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from xlfact.core.palette import legend_outside, line_style
-
+    plt = pyplot()
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     order = result["order"]

@@ -27,8 +27,21 @@ class CheckpointRecords:
     step: float | None
     correct: dict[str, set[int]] = field(default_factory=dict)
     asked: dict[str, set[int]] = field(default_factory=dict)
+    duplicates: int = 0  # records repeating an earlier one (same fact, language and answer): counted once
+    seen_at: dict[tuple[str, int], str] = field(default_factory=dict, repr=False)
 
-    def add(self, lang: str, index: int, ok: bool) -> None:
+    def add(self, lang: str, index: int, ok: bool, where: str = "") -> None:
+        """Record one answer; the same fact again with the same answer is counted in :attr:`duplicates`, with the
+        other answer it is a TracingInputError naming both places (which one is right cannot be known)."""
+        if index in self.asked.get(lang, ()):
+            before = index in self.correct.get(lang, ())
+            if before != ok:
+                raise TracingInputError(f"{where or self.name}: fact {index} ({lang}) at checkpoint {self.name} is "
+                                        f"correct={ok} here but correct={before} in {self.seen_at[(lang, index)]}; "
+                                        "contradictory records for one fact and checkpoint")
+            self.duplicates += 1
+            return
+        self.seen_at[(lang, index)] = where or self.name
         self.asked.setdefault(lang, set()).add(index)
         bucket = self.correct.setdefault(lang, set())
         if ok:
@@ -59,7 +72,8 @@ def read_rows(path: Path) -> list[CheckpointRecords]:
         if not isinstance(ok, bool):
             raise TracingInputError(f"{path} row {line}: field 'correct' is {ok!r}; expected true or false")
         name = str(row["checkpoint"])
-        checkpoints.setdefault(name, CheckpointRecords(name, None)).add(str(row["lang"]), index, ok)
+        checkpoints.setdefault(name, CheckpointRecords(name, None)).add(str(row["lang"]), index, ok,
+                                                                        f"{path} row {line}")
     if not checkpoints:
         raise TracingInputError(f"{path}: no rows")
     return _order(checkpoints)
@@ -83,7 +97,8 @@ def read_trace_folder(folder: Path) -> list[CheckpointRecords]:
         for task in run.benchmarks.get(TRACE_BENCHMARK, []):
             for r in run.records(task):
                 try:
-                    rec.add(str(r["lang"]), int(r["item"]), bool(r["correct"]))
+                    rec.add(str(r["lang"]), int(r["item"]), bool(r["correct"]),
+                            f"{folder}/checkpoints/{entry['label']} task {task}")
                 except (KeyError, ValueError):
                     raise TracingInputError(f"{folder}/checkpoints/{entry['label']} task {task}: record "
                                             f"{r.get('item')!r} has no integer fact id") from None

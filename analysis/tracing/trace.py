@@ -10,6 +10,10 @@ answered correctly and the one from which it stayed correct ("learned at").
 Resuming: each checkpoint is evaluated into ``OUT/checkpoints/<label>.partial`` and renamed to
 ``OUT/checkpoints/<label>`` only when complete, with a ``trace_checkpoint.json`` marker, so an interrupted trace
 re-runs only the checkpoints that did not finish.
+
+Fan-out: ``--shard K/N`` evaluates only the checkpoints dealt to shard K (:mod:`xlfact.analysis.tracing.shards`);
+shards share one ``--output_path`` (a lock per checkpoint, one for the shared files), the last one to finish writes
+the table, and ``xlfact trace summarize OUT`` builds it from every finished checkpoint at any time.
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic
+from xlfact.core.figures import pyplot, save_png
+from xlfact.core.palette import legend_outside, line_style
 from xlfact.core.runs import Run, RunError, load_run
+from xlfact.core.values import ArgumentParser, arg_count, arg_positive_number
 from xlfact.tasks import registry
 
 MARKER = "trace_checkpoint.json"
@@ -167,10 +174,29 @@ def plan_checkpoints(model_args: str, revisions: list[str], checkpoints: list[st
     return planned
 
 
+def check_local_configs(planned: list[Checkpoint]) -> None:
+    """Refuse, before anything is evaluated, a local checkpoint whose config contradicts its weights (tied config,
+    separately saved head): lm-eval's ``hf`` backend would re-tie it and trace another model than the one saved."""
+    from xlfact.models.tied_weights import config_contradiction
+
+    for checkpoint in planned:
+        folder = Path(checkpoint.source)
+        if (folder / "config.json").is_file():
+            problem = config_contradiction(folder)
+            if problem:
+                raise ValueError(problem)
+
+
 def _settings(checkpoint: Checkpoint, args: argparse.Namespace) -> dict[str, Any]:
-    return {"source": checkpoint.source, "model": args.model, "model_args": checkpoint.model_args,
-            "tasks": args.tasks, "limit": args.limit, "num_fewshot": args.num_fewshot,
-            "metadata": args.metadata}
+    """What a finished checkpoint folder was traced from: a local checkpoint also by its files' sizes and times
+    (:func:`xlfact.core.provenance.stat_identity`), so a folder retrained in place is not taken as traced."""
+    from xlfact.core.provenance import stat_identity
+
+    local = Path(checkpoint.source)
+    identity = stat_identity(local) if local.is_dir() else checkpoint.source
+    return {"source": checkpoint.source, "source_files": identity, "model": args.model,
+            "model_args": checkpoint.model_args, "tasks": args.tasks, "limit": args.limit,
+            "num_fewshot": args.num_fewshot, "metadata": args.metadata}
 
 
 def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
@@ -182,22 +208,39 @@ def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
         saved = json.loads(marker.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise RunError(f"{marker}: not valid JSON ({err.msg}); delete the folder to re-run this checkpoint") from None
-    if saved.get("settings") != json.loads(json.dumps(settings)):
+    from xlfact.core.provenance import differences
+
+    recorded = saved.get("settings") if isinstance(saved.get("settings"), dict) else {}
+    differ = differences(recorded, settings)
+    if differ:
+        key = differ[0]
         raise RunError(
-            f"{marker}: this checkpoint was traced with other settings ({saved.get('settings')}); use another "
-            "--output_path or delete the folder"
+            f"{marker}: this checkpoint was traced with other settings: {key} differs (recorded "
+            f"{recorded.get(key)!r}, now {json.loads(json.dumps(settings[key]))!r}); use another --output_path or "
+            "delete the folder"
         )
     return load_run(folder, adapters=registry.record_adapters())
 
 
-def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint]) -> list[tuple[Checkpoint, Run]]:
-    """Evaluate every checkpoint not finished yet; returns all checkpoints with their runs, in order."""
+def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint],
+                         positions: dict[str, int] | None = None) -> list[tuple[Checkpoint, Run]]:
+    """Evaluate every checkpoint of ``planned`` not finished yet; returns them with their runs, in order.
+
+    Each checkpoint is evaluated while its lock (:func:`xlfact.analysis.tracing.shards.checkpoint_lock`) is held, so
+    processes sharing one ``--output_path`` never evaluate the same checkpoint; one held by another process is left
+    to it (and not returned). ``positions`` maps labels to their place in the full plan (recorded in the marker, for
+    ``xlfact trace summarize``); by default their place in ``planned``."""
+    from functools import cache
+
     from tqdm.auto import tqdm
 
-    from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager, needs_builtin_tasks
+    from xlfact.analysis.tracing.shards import checkpoint_lock, try_lock
+    from xlfact.tasks.evaluate import needs_builtin_tasks
 
     root = Path(args.output_path) / "checkpoints"
-    needs_defaults: bool | None = None  # decided on the first checkpoint evaluated
+    positions = positions or {c.label: i for i, c in enumerate(planned)}
+    # decided on the first checkpoint evaluated, not before (a fully finished trace never loads lm-eval's tasks)
+    needs_defaults = cache(lambda: needs_builtin_tasks(args.tasks, include_path=args.include_path))
     out: list[tuple[Checkpoint, Run]] = []
     for checkpoint in tqdm(planned, desc="xlfact trace", unit="checkpoint", file=sys.stderr):
         folder = root / checkpoint.label
@@ -207,26 +250,85 @@ def evaluate_checkpoints(args: argparse.Namespace, planned: list[Checkpoint]) ->
             tqdm.write(f"{checkpoint.label}: finished earlier, skipped", file=sys.stderr)
             out.append((checkpoint, run))
             continue
-        if folder.exists():
-            raise RunError(f"{folder}: exists but has no {MARKER}; delete it to re-run this checkpoint")
-        partial = root / f"{checkpoint.label}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        # as lm_eval's CLI does, tasks see --model_args merged with --metadata (PolyFact reads its tokenizer there)
-        metadata = {**checkpoint.model_args, **(args.metadata or {})}
-        if needs_defaults is None:
-            needs_defaults = needs_builtin_tasks(args.tasks, include_path=args.include_path)
-        manager = make_task_manager(args.tasks, include_path=args.include_path, metadata=metadata,
-                                    include_defaults=needs_defaults)
-        tqdm.write(f"{checkpoint.label}: evaluating {checkpoint.source}", file=sys.stderr)
-        evaluate_to_folder(
-            partial, model=args.model, model_args=checkpoint.model_args, tasks=args.tasks, task_manager=manager,
-            limit=args.limit, batch_size=args.batch_size, device=args.device, num_fewshot=args.num_fewshot,
-            metadata=metadata,
-        )
-        write_json_atomic(partial / MARKER, {"label": checkpoint.label, "settings": settings})
-        partial.rename(folder)  # atomic: a checkpoint folder without ".partial" is complete
-        out.append((checkpoint, finished_run(folder, settings)))
+        lock = checkpoint_lock(root, checkpoint.label)
+        if not try_lock(lock):
+            tqdm.write(f"{checkpoint.label}: being evaluated by another process, left to it", file=sys.stderr)
+            continue
+        try:
+            run = finished_run(folder, settings)  # finished by another process since the first look
+            if run is None:
+                run = _evaluate_one(args, checkpoint, settings, root, positions[checkpoint.label], needs_defaults())
+            out.append((checkpoint, run))
+        finally:
+            lock.release()
     return out
+
+
+def _evaluate_one(args: argparse.Namespace, checkpoint: Checkpoint, settings: dict[str, Any], root: Path,
+                  position: int, include_defaults: bool) -> Run:
+    """One checkpoint into ``<label>.partial``, renamed to ``<label>`` when complete (the caller holds its lock)."""
+    from tqdm.auto import tqdm
+
+    from xlfact.tasks.evaluate import evaluate_to_folder, make_task_manager
+
+    folder = root / checkpoint.label
+    if folder.exists():
+        raise RunError(f"{folder}: exists but has no {MARKER}; delete it to re-run this checkpoint")
+    partial = root / f"{checkpoint.label}.partial"
+    shutil.rmtree(partial, ignore_errors=True)  # an interrupted earlier attempt; the lock says nobody works in it
+    # as lm_eval's CLI does, tasks see --model_args merged with --metadata (PolyFact reads its tokenizer there)
+    metadata = {**checkpoint.model_args, **(args.metadata or {})}
+    manager = make_task_manager(args.tasks, include_path=args.include_path, metadata=metadata,
+                                include_defaults=include_defaults)
+    tqdm.write(f"{checkpoint.label}: evaluating {checkpoint.source}", file=sys.stderr)
+    evaluate_to_folder(
+        partial, model=args.model, model_args=checkpoint.model_args, tasks=args.tasks, task_manager=manager,
+        limit=args.limit, batch_size=args.batch_size, device=args.device, num_fewshot=args.num_fewshot,
+        metadata=metadata,
+    )
+    write_json_atomic(partial / MARKER, {"label": checkpoint.label, "settings": settings, "step": checkpoint.step,
+                                         "position": position})
+    partial.rename(folder)  # atomic: a checkpoint folder without ".partial" is complete
+    return finished_run(folder, settings)
+
+
+def finished_checkpoints(out_dir: Path) -> list[tuple[Checkpoint, Run]]:
+    """Every finished checkpoint under ``OUT/checkpoints`` (the ones with a marker), in plan order: what
+    ``xlfact trace summarize`` builds the table from, whichever shards or runs wrote them. Checkpoints traced with
+    other tasks, limit, few-shot, metadata or model arguments (beyond the checkpoint itself) than the first one are
+    an error: one table mixes nothing."""
+    root = out_dir / "checkpoints"
+    if not root.is_dir():
+        raise RunError(f"{out_dir}: no checkpoints/ folder; expected an `xlfact trace` --output_path")
+    found: list[tuple[tuple, Checkpoint, Path]] = []
+    first: tuple[Path, dict] | None = None
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and (p / MARKER).is_file()):
+        try:
+            marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise RunError(f"{folder / MARKER}: not valid JSON ({err.msg}); delete the folder to re-run it") from None
+        settings = marker.get("settings") or {}
+        shared = {k: v for k, v in settings.items() if k not in ("source", "source_files", "model_args")}
+        shared["model_args"] = {k: v for k, v in (settings.get("model_args") or {}).items()
+                                if k not in ("pretrained", "revision")}
+        if first is None:
+            first = (folder, shared)
+        elif shared != first[1]:
+            raise RunError(f"{folder / MARKER}: traced with other settings ({shared}) than {first[0].name} "
+                           f"({first[1]}); summarize one trace per --output_path")
+        step = marker.get("step", step_of(folder.name))
+        position = marker.get("position")
+        key = (position is None, position or 0, step is None, step or 0.0, folder.name)
+        found.append((key, Checkpoint(folder.name, str(settings.get("source", folder.name)),
+                                      settings.get("model_args") or {}, step), folder))
+    if not found:
+        raise RunError(f"{root}: no finished checkpoint yet (none has {MARKER})")
+    found.sort(key=lambda x: x[0])
+    planned = [c for _, c, _ in found]
+    steps = [c.step for c in planned]
+    if None in steps or len(set(steps)) != len(steps):  # numbered in order, as plan_checkpoints does
+        planned = [Checkpoint(c.label, c.source, c.model_args, float(i)) for i, c in enumerate(planned)]
+    return [(c, load_run(folder, adapters=registry.record_adapters())) for c, (_, _, folder) in zip(planned, found)]
 
 
 # -------------------------------------------------------------------------------------------------- the table
@@ -298,13 +400,7 @@ def first_learned(labels: list[str], correct_by_checkpoint: list[dict]) -> list[
 
 def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
     """Per benchmark: per-language accuracy, and en-CO per language with total consistency, over training."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from xlfact.core.palette import legend_outside, line_style
-
+    plt = pyplot()
     written = []
     col = {name: i for i, name in enumerate(TIDY_HEADER)}
     for benchmark in sorted({r[col["benchmark"]] for r in rows}):
@@ -336,11 +432,7 @@ def plot(rows: list[list[Any]], out_dir: Path) -> list[Path]:
             ax.set_ylim(-0.02, 1.02)
             legend_outside(ax, fontsize=7)
         path = out_dir / f"trace_{re.sub(r'[^A-Za-z0-9_-]+', '_', benchmark)}.png"
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        tmp.replace(path)
-        written.append(path)
+        written.append(save_png(fig, path, dpi=100))
     return written
 
 
@@ -370,11 +462,13 @@ ANALYSES = {"frequency": "frequency_main", "similarity": "similarity_main"}
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "summarize":
+        return summarize_main(argv[1:])
     if argv and argv[0] in ANALYSES:  # xlfact trace frequency|similarity ...: the analyses of a finished trace
         from xlfact.analysis.tracing import cli
 
         return getattr(cli, ANALYSES[argv[0]])(argv[1:])
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact trace",
         description="Evaluate a series of checkpoints (hub revisions or local folders) with lm-eval and trace "
         "per-language accuracy and cross-lingual consistency over training. Writes, under --output_path: "
@@ -383,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         "(per fact and language: first checkpoint correct, checkpoint from which it stays correct), "
         "trace_<benchmark>.png and trace.json. Analyses of a finished trace: 'xlfact trace frequency --help' "
         "(recall vs fact frequency, threshold classifier, cross-lingual transfer) and 'xlfact trace similarity "
-        "--help' (representation similarity with English per layer).",
+        "--help' (representation similarity with English per layer). Fan-out over a scheduler: --shard K/N on each "
+        "job (same arguments, same --output_path), then 'xlfact trace summarize OUTPUT' (or the last shard).",
     )
     parser.add_argument("--model", default="hf", help="lm-eval model type (default hf)")
     parser.add_argument("--model_args", default="", help="lm-eval model args, e.g. pretrained=allenai/OLMo-2-0425-1B")
@@ -395,34 +490,90 @@ def main(argv: list[str] | None = None) -> int:
                         "(xlfact train with training.save_every) is read in step order")
     parser.add_argument("--tasks", required=True, help="comma-separated lm-eval tasks or groups")
     parser.add_argument("--output_path", required=True, help="folder for everything the trace writes")
-    parser.add_argument("--limit", type=float, default=None, help="lm-eval --limit")
-    parser.add_argument("--num_fewshot", type=int, default=None)
+    parser.add_argument("--limit", type=arg_positive_number, default=None, help="lm-eval --limit")
+    parser.add_argument("--num_fewshot", type=arg_count, default=None)
     parser.add_argument("--batch_size", default="1")
     parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     parser.add_argument("--include_path", nargs="*", default=[], help="extra lm-eval task folders")
     parser.add_argument("--metadata", default=None, help="task metadata as in lm-eval: key=value,key=value or a JSON "
                         "object, e.g. data_dir=/data/polyfact")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
+    parser.add_argument("--bootstrap", type=arg_count, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into --output_path even when it is a non-empty folder xlfact did not make")
+    parser.add_argument("--shard", default=None,
+                        help="K/N: evaluate only checkpoints K, K+N, K+2N, ... of the plan (K from 0); auto/N takes K "
+                        "from SLURM_ARRAY_TASK_ID (less SLURM_ARRAY_TASK_MIN). Shards share one --output_path; the "
+                        "one that finds every checkpoint finished writes trace.csv and the rest")
     args = parser.parse_args(argv)
     args.tasks = [t for t in args.tasks.split(",") if t]
     if args.limit is not None and args.limit.is_integer():
         args.limit = int(args.limit)
     if args.batch_size.isdigit():
         args.batch_size = int(args.batch_size)
-    from xlfact.cli import parse_metadata
+    from xlfact.core.metadata import parse_metadata
 
     args.metadata = parse_metadata(args.metadata) or None
     revisions = [r for r in args.revisions.split(",") if r]
     if not revisions and not args.checkpoints:
         parser.error("give --revisions or --checkpoints")
     try:
+        from xlfact.analysis.tracing.shards import parse_shard, summary_lock
+        from xlfact.core.output_dir import prepare_output_dir
+
+        shard = parse_shard(args.shard) if args.shard else None
+        prepare_output_dir(args.output_path, command="trace", inputs=[*args.checkpoints, *args.include_path],
+                           overwrite=args.overwrite)
         planned = plan_checkpoints(args.model_args, revisions, args.checkpoints)
-        results = evaluate_checkpoints(args, planned)
-        summary = summarize(results, Path(args.output_path), n_resamples=args.bootstrap, seed=args.seed)
+        check_local_configs(planned)
+        mine = shard.deal(planned) if shard else planned
+        evaluate_checkpoints(args, mine, {c.label: i for i, c in enumerate(planned)})
+        out = Path(args.output_path)
+        with summary_lock(out):  # the last shard to finish sees every checkpoint finished and writes the summary
+            runs = [(c, finished_run(out / "checkpoints" / c.label, _settings(c, args))) for c in planned]
+            results = [(c, run) for c, run in runs if run is not None]
+            if len(results) < len(planned):
+                print(f"{f'shard {shard}: ' if shard else ''}evaluated {len(mine)} checkpoints; {len(results)} of "
+                      f"{len(planned)} finished in {out}; the run that finishes the last one writes trace.csv (or "
+                      f"run: xlfact trace summarize {out})")
+                return 0
+            summary = summarize(results, out, n_resamples=args.bootstrap, seed=args.seed)
     except (RunError, FileNotFoundError, ValueError) as err:
         print(f"xlfact trace: {err}", file=sys.stderr)
         return 2
     print(f"traced {len(results)} checkpoints; wrote {summary['table']}, {summary['first_learned']}, "
           f"{', '.join(summary['plots'])}")
+    return 0
+
+
+def summarize_main(argv: list[str]) -> int:
+    """``xlfact trace summarize OUTPUT``: the table, first-learned facts, plots and trace.json of every finished
+    checkpoint in a trace folder (e.g. after a Slurm job array of ``--shard auto/N`` runs)."""
+    parser = argparse.ArgumentParser(
+        prog="xlfact trace summarize",
+        description="Build trace.csv, first_learned.csv, trace_<benchmark>.png and trace.json (the --records input "
+        "of 'xlfact trace frequency'; its checkpoints' sources are the --checkpoints of 'xlfact trace similarity') "
+        "from every finished checkpoint under OUTPUT/checkpoints, in plan order, whichever shards wrote them. "
+        "Checkpoints still running or never started are left out (the summary says how many are in).",
+    )
+    parser.add_argument("output_path", help="the --output_path the trace (or its shards) wrote to")
+    parser.add_argument("--bootstrap", type=arg_count, default=1000, help="bootstrap resamples for the CIs (0: none)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    from xlfact.analysis.tracing.shards import summary_lock
+
+    out = Path(args.output_path)
+    try:
+        if not out.is_dir():
+            raise RunError(f"{out}: no such folder; expected an `xlfact trace` --output_path")
+        with summary_lock(out):
+            results = finished_checkpoints(out)
+            summary = summarize(results, out, n_resamples=args.bootstrap, seed=args.seed)
+    except (RunError, FileNotFoundError, ValueError) as err:
+        print(f"xlfact trace summarize: {err}", file=sys.stderr)
+        return 2
+    running = sorted(p.name for p in (out / "checkpoints").glob("*.partial"))
+    print(f"summarized {len(results)} finished checkpoints"
+          + (f" ({len(running)} unfinished: {', '.join(running)})" if running else "")
+          + f"; wrote {summary['table']}, {summary['first_learned']}, {', '.join(summary['plots'])}")
     return 0

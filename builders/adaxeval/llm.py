@@ -153,21 +153,16 @@ class HFClient:
         return self.tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".index.json")
-
-
 def model_identity(path: str, config: Any = None) -> str:
     """What the cache key names a local model by: a folder is its resolved absolute path plus a fingerprint of its
-    weight and config files (name, size, modification time), so two ``checkpoints/step10`` folders, or one folder
-    retrained in place, never share answers; a hub id is the id at its resolved commit (``config._commit_hash``)."""
+    files (name, size, modification time: :func:`xlfact.core.provenance.stat_identity`), so two ``checkpoints/step10``
+    folders, or one folder retrained in place, never share answers; a hub id is the id at its resolved commit
+    (``config._commit_hash``)."""
     folder = Path(path)
     if folder.is_dir():
-        digest = hashlib.sha256()
-        for file in sorted(folder.iterdir()):
-            if file.is_file() and (file.name.endswith(WEIGHT_SUFFIXES) or file.name == "config.json"):
-                stat = file.stat()
-                digest.update(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-        return f"{folder.resolve()}@{digest.hexdigest()[:16]}"
+        from xlfact.core.provenance import stat_identity
+
+        return f"{folder.resolve()}@{stat_identity(folder)}"
     return f"{path}@{getattr(config, '_commit_hash', None) or 'unknown-revision'}"
 
 
@@ -244,10 +239,11 @@ class CachedClient:
         if path is not None and path.is_file():
             try:
                 text = json.loads(path.read_text(encoding="utf-8"))["answer"]
-                with self._lock:
-                    self.hits += 1
-                return text
-            except (json.JSONDecodeError, KeyError):
+                if isinstance(text, str):  # an entry without a text answer (null) is damaged too
+                    with self._lock:
+                        self.hits += 1
+                    return text
+            except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
                 pass  # a damaged entry is simply asked again
         try:
             text = self.client.complete(request)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
 BLANK = "[BLANK]"
 SPLITS = ("memorization", "generalization")
@@ -360,7 +360,7 @@ class Item(BaseModel):
     split: str = Field(min_length=1)
     question: str = Field(min_length=1)
     options: list[str]
-    answer_idx: int
+    answer_idx: StrictInt  # never true or "1" (PolyFact's loader refuses them too)
     sentence: str = ""
     triple: Triple | None = None
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xlfact.evaluators.clika import report_data, report_section
+from xlfact.evaluators.clika import report_data
 from xlfact.tasks.benchmark import Benchmark
 from xlfact.tasks.clika import spec
+from xlfact.tasks.clika.report import report_section
 
 
 def lighteval_tasks() -> list[Any]:

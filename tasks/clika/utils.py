@@ -33,12 +33,13 @@ from xlfact.evaluators.clika import (
 )
 from xlfact.evaluators.consistency import ENGLISH
 from xlfact.tasks.clika.data import (
+    ClikaDataError,
     load_fictional,
     load_items,
     load_translations,
     resolve_clika_dir,
 )
-from xlfact.tasks.clika.prompts import build_prompt, render_fictional_prompt
+from xlfact.tasks.clika.prompts import FICTIONAL_TEMPLATES, build_prompt, render_fictional_prompt
 from xlfact.tasks.crosslingual import (  # noqa: F401 - en_co etc. are referenced from the YAML metric_list
     answer_agreement,
     distributed_world_size,
@@ -101,6 +102,9 @@ def _prompted_docs(loader: Any, kwargs: dict[str, Any]) -> datasets.DatasetDict:
     """Rows of a fictional-data ``loader(root, lang)`` with the prompt the tuned model was trained on."""
     lang = kwargs["xlfact_lang"]
     template = kwargs.get("fictional_template") or "alpaca"
+    if template not in FICTIONAL_TEMPLATES:
+        raise ClikaDataError(f"--metadata fictional_template={template!r}: expected one of "
+                             f"{', '.join(FICTIONAL_TEMPLATES)}")
     root = resolve_clika_dir(kwargs.get("clika_dir"))
     rows = [
         {**row, "lang": lang, "prompt": render_fictional_prompt(row["question"], row["input"], template)}

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.tasks.benchmark import Benchmark
-from xlfact.tasks.global_mmlu.data import DIR_ENVS, DIR_KEYS, VARIANTS
 from xlfact.tasks.global_mmlu.samples import sample_record
+from xlfact.tasks.global_mmlu.spec import DIR_ENVS, DIR_KEYS, VARIANTS
 from xlfact.tasks.polyfact import spec as polyfact
 
 

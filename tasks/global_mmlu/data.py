@@ -28,16 +28,17 @@ from typing import Any
 import datasets
 
 from xlfact.errors import DataError
-from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
-from xlfact.tasks.polyfact.spec import LOW_RESOURCE, OPTION_LETTERS  # noqa: F401 - LOW_RESOURCE re-exported
+from xlfact.tasks.global_mmlu.spec import (  # noqa: F401 - the spec's names, re-exported where they were
+    DIR_ENVS,
+    DIR_KEYS,
+    LANGUAGES,
+    LETTERS,
+    LITE_LANGUAGES,
+    LOW_RESOURCE,
+    SPLITS,
+    VARIANTS,
+)
 
-LANGUAGES = POLYFACT_LANGUAGES  # grouped over PolyFact's languages, in its order
-LITE_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "ru")  # Global-MMLU-Lite has no Russian
-VARIANTS = ("full", "lite")
-DIR_KEYS = {"full": "global_mmlu_dir", "lite": "global_mmlu_lite_dir"}
-DIR_ENVS = {"full": "XLFACT_GLOBAL_MMLU_DIR", "lite": "XLFACT_GLOBAL_MMLU_LITE_DIR"}
-SPLITS = ("test", "dev")
-LETTERS = OPTION_LETTERS
 REQUIRED_FIELDS = ("sample_id", "subject", "subject_category", "question", "option_a", "option_b", "option_c",
                    "option_d", "answer")
 READERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv"}

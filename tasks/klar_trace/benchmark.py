@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xlfact.evaluators.klar import TRACE_BENCHMARK, trace_report_data, trace_report_extras, trace_report_section
+from xlfact.evaluators.klar import TRACE_BENCHMARK, trace_report_data, trace_report_extras
 from xlfact.tasks.benchmark import Benchmark
 from xlfact.tasks.klar.data import KLAR_DIR_ENV, SOURCE_URL
 from xlfact.tasks.klar_trace.data import LANGUAGES
+from xlfact.tasks.klar_trace.report import trace_report_section
 
 BENCHMARK = Benchmark(
     name=TRACE_BENCHMARK,

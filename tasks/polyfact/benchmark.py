@@ -18,10 +18,10 @@ def lighteval_tasks() -> list[Any]:
 
 BENCHMARK = Benchmark(
     name=spec.BENCHMARK,
-    records=("polyfact", "polyfact_clean"),
-    tasks=("polyfact_", "polyfact_clean_"),
+    records=("polyfact", "polyfact_clean", "polyfact_gen", "wikifact"),
+    tasks=("polyfact_", "polyfact_clean_", "polyfact_gen_", "wikifact_"),
     groups=("polyfact_all", "polyfact_high", "polyfact_low", "polyfact_clean_all", "polyfact_clean_high",
-            "polyfact_clean_low"),
+            "polyfact_clean_low", "polyfact_gen_all", "wikifact_all"),
     languages=spec.LANGUAGES,
     language_groups=spec.LANGUAGE_GROUPS,
     letters=spec.OPTION_LETTERS,

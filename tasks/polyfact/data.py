@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.jsonl import read_jsonl
-from xlfact.errors import DataError
+from xlfact.errors import DataError, UsageError
+from xlfact.evaluators.matching import alignment_key
 from xlfact.tasks.polyfact.spec import (  # noqa: F401 - LANGUAGES and the groups are re-exported for callers
     DATA_DIR_ENV,
     HIGH_RESOURCE,
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 # The paper's PolyFact-Clean filter: properties whose questions are too often ambiguous or wrong.
 CLEAN_EXCLUDED_PROPERTIES = frozenset({"P495", "P136", "P19"})  # country of origin, genre, place of birth
+VERIFICATION_FIELDS = ("n_langs_verified", "question_verified")  # the verification labels (quality tiers)
 REQUIRED_FIELDS = ("fact_id", "question", *OPTION_FIELDS, "answer_text", "answer_index")
 
 
@@ -73,11 +75,10 @@ def _nfc(value: Any) -> Any:
 
 
 def _index(value: Any, where: str) -> int:
-    """``answer_index`` as an int: an integer, or a string of digits; never 1.7, ``true`` or ``"one"``."""
+    """``answer_index`` as an int: a JSON integer; never 1.7, ``true``, ``"one"`` or ``"1"`` (a quoted index is a
+    sign of a mis-exported file, where ``"1"`` and ``1`` may not mean the same option)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
     raise PolyFactDataError(f"{where}: answer_index {value!r} is not an integer; expected 0-3")
 
 
@@ -124,6 +125,7 @@ def validate_row(raw: dict[str, Any], lang: str, source: str, row: int) -> dict[
         "answer_index": index,
         "gold": resolve_gold(options, raw["answer_text"], index),
         "option_ids": [str(x) for x in option_ids] if option_ids is not None else [],
+        **{key: raw[key] for key in VERIFICATION_FIELDS if key in raw},
     }
 
 
@@ -145,6 +147,12 @@ def _flatten_wikifact(raw: dict[str, Any], lang: str, source: str, row: int) -> 
     flat = {"fact_id": raw.get("fact_id"), "language": lang, "question": entry.get("question"), "answer_text": answer}
     flat.update(dict(zip(OPTION_FIELDS, options)))
     flat["answer_index"] = options.index(answer)
+    # WIKI-FACT lists a fact's options in a per-language order: slots are aligned across languages by answer text
+    # (RankC then leaves out the pairs whose texts differ) instead of by position.
+    flat["option_ids"] = [alignment_key(option) for option in options]
+    for key in VERIFICATION_FIELDS:
+        if key in raw:
+            flat[key] = raw[key]
     return flat
 
 
@@ -195,6 +203,8 @@ def load_polyfact(
     clean_filter: bool = False,
     on_invalid: str = "error",
     revision: str | None = None,
+    min_langs_verified: int | None = None,
+    question_verified: bool = False,
 ) -> list[dict[str, Any]]:
     """Validated PolyFact rows of one language, in dataset order, with ``options`` and the resolved ``gold`` slot."""
     if source not in HUB_DATASETS:
@@ -213,6 +223,7 @@ def load_polyfact(
     seen: dict[str, int] = {}
     skipped: list[str] = []
     filtered = 0
+    unverified = 0
     for row_no, raw in enumerate(raw_rows, start=1):
         try:
             flat = _flatten_wikifact(raw, lang, origin, row_no) if source == "wikifact" else raw
@@ -233,6 +244,9 @@ def load_polyfact(
         if clean_filter and fact_property(row["fact_id"]) in CLEAN_EXCLUDED_PROPERTIES:
             filtered += 1
             continue
+        if not passes_verification(row, origin, row_no, min_langs_verified, question_verified):
+            unverified += 1
+            continue
         rows.append(row)
     if skipped:
         log.warning(
@@ -241,6 +255,45 @@ def load_polyfact(
     if filtered:
         log.info("PolyFact %s: PolyFact-Clean filter dropped %d facts (%s)", origin, filtered, ", ".join(
             sorted(CLEAN_EXCLUDED_PROPERTIES)))
+    if min_langs_verified is not None or question_verified:
+        log.warning("PolyFact %s: verification filter (min_langs_verified=%s, question_verified=%s) kept %d of %d "
+                    "rows", origin, min_langs_verified, question_verified, len(rows), len(rows) + unverified)
     if not rows:
         raise PolyFactDataError(f"{origin}: no usable rows for language {lang!r}")
     return rows
+
+
+def passes_verification(row: dict[str, Any], origin: str, row_no: int, min_langs_verified: int | None,
+                        question_verified: bool) -> bool:
+    """Whether a row meets the requested verification tier; a row without the needed label is an error (a filter
+    that silently kept or dropped unlabelled rows would change what the figure means)."""
+    where = _where(origin, row_no, row["fact_id"])
+    if min_langs_verified is not None:
+        value = row.get("n_langs_verified")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PolyFactDataError(f"{where}: n_langs_verified is {value!r}; min_langs_verified needs an integer "
+                                    "label in every row")
+        if value < min_langs_verified:
+            return False
+    if question_verified:
+        value = row.get("question_verified")
+        if not isinstance(value, bool):
+            raise PolyFactDataError(f"{where}: question_verified is {value!r}; question_verified=true needs a true/"
+                                    "false label in every row")
+        if not value:
+            return False
+    return True
+
+
+def verification_options(kwargs: dict[str, Any]) -> tuple[int | None, bool]:
+    """``min_langs_verified`` / ``question_verified`` from ``--metadata`` (checked: a whole number, true/false)."""
+    raw_n = kwargs.get("min_langs_verified")
+    n = None
+    if raw_n not in (None, ""):
+        if isinstance(raw_n, bool) or not str(raw_n).strip().isdigit():
+            raise UsageError(f"--metadata min_langs_verified={raw_n!r}: expected a whole number of languages")
+        n = int(raw_n)
+    raw_q = str(kwargs.get("question_verified", "false")).strip().lower()
+    if raw_q not in {"true", "false", "1", "0", "yes", "no"}:
+        raise UsageError(f"--metadata question_verified={kwargs.get('question_verified')!r}: expected true or false")
+    return n, raw_q in {"true", "1", "yes"}

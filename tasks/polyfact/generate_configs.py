@@ -21,6 +21,12 @@ VARIANTS = {
 }
 GROUP_METRICS = ("acc", "acc_sum", "acc_norm", "acc_bytes")
 CROSS_METRICS = ("total_consistency", "mean_languages_correct", "rankc", "rankc_en", "answer_agreement")
+# Variants with one group over all languages: prefix -> (template, source, filter, group metrics).
+ALL_ONLY = {
+    "polyfact_gen": ("_polyfact_gen_template_yaml", "polyfact", False,
+                     ("acc", "resolved", "total_consistency", "mean_languages_correct")),
+    "wikifact": ("_wikifact_template_yaml", "wikifact", False, GROUP_METRICS + CROSS_METRICS),
+}
 
 
 def expected_files() -> dict[str, str]:
@@ -39,6 +45,12 @@ def expected_files() -> dict[str, str]:
                                                    GROUP_METRICS)
         files[f"_{prefix}_low.yaml"] = group_yaml(BENCH, f"{prefix}_low", [f"{prefix}_{lang}" for lang in LOW_RESOURCE],
                                                   GROUP_METRICS)
+    for prefix, (template, source, clean, metrics) in ALL_ONLY.items():
+        for lang in LANGUAGES:
+            kwargs = {"xlfact_lang": lang, "xlfact_source": source, "xlfact_clean": clean}
+            files[f"{prefix}_{lang}.yaml"] = task_yaml(BENCH, template, f"{prefix}_{lang}", kwargs)
+        files[f"_{prefix}_all.yaml"] = group_yaml(BENCH, f"{prefix}_all", [f"{prefix}_{lang}" for lang in LANGUAGES],
+                                                  metrics)
     return files
 
 

@@ -37,6 +37,8 @@ METADATA_KEYS: dict[str, str] = {
     "data_revision": f"hub commit or tag of the dataset (or ${REVISION_ENV}; not 'revision', which --model_args uses)",
     "split": "split to evaluate (default test)",
     "on_invalid": "error | skip: what a bad row does (skipped rows are counted and logged)",
+    "min_langs_verified": "keep facts whose n_langs_verified label is at least N (kept counts are logged)",
+    "question_verified": "true: keep facts whose question_verified label is true (kept counts are logged)",
 }
 
 # The evaluation prompt (tasks/polyfact/_polyfact_template_yaml: doc_to_text / target_delimiter / doc_to_choice).
@@ -52,3 +54,29 @@ def prompt(question: str) -> str:
 def continuation(option: str) -> str:
     """What is scored for one option: the option after the target delimiter."""
     return f"{TARGET_DELIMITER}{option}"
+
+
+# Language names used in prompts that name the answer's language.
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English", "de": "German", "es": "Spanish", "fr": "French", "pt": "Portuguese", "id": "Indonesian",
+    "ru": "Russian", "ar": "Arabic", "zh": "Chinese", "ja": "Japanese", "sw": "Swahili", "bn": "Bengali",
+}
+
+# The authors' free-form prompt (cl-consistency/train_wikifact_grpo.py, build_single_language_prompt): English for
+# every language, naming the language of the expected answer, lettered options, "Answer text:". The GRPO rollouts
+# (training/data.py) and the free-form task polyfact_gen_<lang> both use it.
+FREE_FORM_PROMPT = (
+    "You will be given one factual multiple-choice question in {language}.\n"
+    "Return only the full answer text in {language}.\n"
+    "Do not return the letter.\n"
+    "Do not explain.\n\n"
+    "Question: {question}\n"
+    "A. {a}\nB. {b}\nC. {c}\nD. {d}\n\n"
+    "Answer text:"
+)
+
+
+def free_form_prompt(question: str, options: list[str], lang: str) -> str:
+    """The authors' free-form prompt of one (fact, language)."""
+    a, b, c, d = options
+    return FREE_FORM_PROMPT.format(language=LANGUAGE_NAMES.get(lang, lang), question=question, a=a, b=b, c=c, d=d)
