@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ted", help="TED2025 multi_way.jsonl (local file)")
     parser.add_argument("--samanantar", help="hub id (ai4bharat/samanantar) or local file with src/tgt columns")
     parser.add_argument("--rogendo", help="hub id (Rogendo/English-Swahili-Sentence-Pairs) or local file")
-    parser.add_argument("--max-pairs", type=int, default=1_000_000, help="pairs per pair source (authors: 1e6)")
+    parser.add_argument("--max_pairs", type=int, default=1_000_000, help="pairs per pair source (authors: 1e6)")
+    parser.add_argument("--max-pairs", dest="max_pairs", type=int, help=argparse.SUPPRESS)  # old spelling
     args = parser.parse_args(argv)
     if not (args.ted or args.samanantar or args.rogendo):
         parser.error("give at least one of --ted, --samanantar, --rogendo")

@@ -458,6 +458,11 @@ def summarize(results: list[tuple[Checkpoint, Run]], out_dir: Path, *, n_resampl
 
 
 ANALYSES = {"frequency": "frequency_main", "similarity": "similarity_main"}
+SUBCOMMAND_HELP = {
+    "summarize": "the table, first-learned facts and plots of every finished checkpoint (after --shard runs)",
+    "frequency": "recall vs fact frequency, threshold classifier, cross-lingual transfer",
+    "similarity": "representation similarity with English per layer",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -505,6 +510,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="K/N: evaluate only checkpoints K, K+N, K+2N, ... of the plan (K from 0); auto/N takes K "
                         "from SLURM_ARRAY_TASK_ID (less SLURM_ARRAY_TASK_MIN). Shards share one --output_path; the "
                         "one that finds every checkpoint finished writes trace.csv and the rest")
+    # The subcommands, listed by --help; each parses its own flags (dispatched above, before these options).
+    commands = parser.add_subparsers(dest="command", title="subcommands (xlfact trace NAME --help)",
+                                     metavar="{summarize,frequency,similarity}")
+    for name, help_ in SUBCOMMAND_HELP.items():
+        commands.add_parser(name, help=help_, add_help=False)
     args = parser.parse_args(argv)
     args.tasks = [t for t in args.tasks.split(",") if t]
     if args.limit is not None and args.limit.is_integer():

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from xlfact.builders.adaxeval import schema
+from xlfact.builders.adaxeval.structured import SchemaFiller
 from xlfact.core.atomic import write_json_atomic
 
 
@@ -133,9 +135,6 @@ class HFClient:
         torch = self.torch
         prompt = self.tokenizer.apply_chat_template(request.chat(), add_generation_prompt=True, tokenize=False)
         if self.structured and request.schema:
-            from xlfact.builders.adaxeval import schema
-            from xlfact.builders.adaxeval.structured import SchemaFiller
-
             ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
             with self._lock:
                 return SchemaFiller(self.model, self.tokenizer).fill(
