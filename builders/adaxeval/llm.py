@@ -86,10 +86,9 @@ class OpenAIClient:
             return None
         if self.structured_output == "json_object":
             return {"type": "json_object"}
-        from xlfact.builders.adaxeval.schema import ANSWER_MODELS, response_schema
-
         return {"type": "json_schema", "json_schema": {
-            "name": request.schema, "schema": response_schema(ANSWER_MODELS[request.schema], request.payload),
+            "name": request.schema, "schema": schema.response_schema(schema.ANSWER_MODELS[request.schema],
+                                                                     request.payload),
             "strict": True}}
 
     def complete(self, request: Request) -> str:
@@ -138,7 +137,7 @@ class HFClient:
             ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
             with self._lock:
                 return SchemaFiller(self.model, self.tokenizer).fill(
-                    ids, getattr(schema, request.schema), request.payload, temperature=request.temperature,
+                    ids, schema.ANSWER_MODELS[request.schema], request.payload, temperature=request.temperature,
                     seed=request.seed)
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
         sample = request.temperature > 0
@@ -261,6 +260,4 @@ class CachedClient:
 
 
 def _usable(request: Request, text: str) -> bool:
-    from xlfact.builders.adaxeval.schema import usable_answer
-
-    return usable_answer(request.schema, text)
+    return schema.usable_answer(request.schema, text)
