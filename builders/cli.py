@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.builders.adaxeval.corpus import BuildError, read_corpus
-from xlfact.builders.adaxeval.llm import CachedClient, HFClient, LLMClient, OpenAIClient, ScriptedClient
+from xlfact.builders.adaxeval.llm import (
+    STRUCTURED_OUTPUT,
+    CachedClient,
+    HFClient,
+    LLMClient,
+    OpenAIClient,
+    ScriptedClient,
+)
 from xlfact.builders.adaxeval.pipeline import Builder, Settings
 from xlfact.builders.adaxeval.scripted import AnswerKey
 from xlfact.builders.make_task import load_tokenizer, unscorable_option, write_task_folder
@@ -25,10 +32,22 @@ def make_client(args: argparse.Namespace, model: str) -> LLMClient:
         if not args.base_url:
             raise BuildError("--llm openai needs --base_url (e.g. http://127.0.0.1:8000/v1 for `vllm serve`)")
         return OpenAIClient(args.base_url, model, api_key=os.environ.get(args.api_key_env) or None,
-                            timeout=args.timeout, concurrency=args.concurrency)
+                            timeout=args.timeout, concurrency=args.concurrency,
+                            structured_output=args.structured_output)
     if args.llm == "answer_key":
         return ScriptedClient(AnswerKey(model), name=f"answer_key:{Path(model).name}")
     return HFClient(model, device=args.device, structured=not args.hf_free_text)
+
+
+def judge_defaults(llm: str, judges: int | None, judge_models: list[str],
+                   temperature: float | None) -> tuple[int, float]:
+    """How many judges of the generator vote, at which temperature. Several seeds of one model only differ when
+    sampled (0.7); a local model (``--llm hf``) defaults to one greedy judge: its vote is the argmax of the true/false
+    log-probabilities, which depends only on the sentence (three greedy judges would cast one vote three times)."""
+    count = judges if judges is not None else (1 if llm == "hf" else 3)
+    if temperature is None:
+        temperature = 0.7 if not judge_models and count > 1 else 0.0
+    return count, temperature
 
 
 CACHE_RECORD = "xlfact_provenance.json"
@@ -85,8 +104,11 @@ def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: lis
     report["scoring_check"] = check
     report["documents"] = len(docs)
     report["languages"] = sorted({d.lang for d in docs})
-    report["cache"] = {"hits": sum(getattr(c, "hits", 0) for c in {id(x): x for x in [client, *judges]}.values()),
-                       "misses": sum(getattr(c, "misses", 0) for c in {id(x): x for x in [client, *judges]}.values())}
+    clients = {id(x): x for x in [client, *judges]}.values()
+    # answers received (misses) and failed calls (failed): the calls sent; answered from disk (hits) or by an identical
+    # request of this run (merged); answers not stored because unusable (unstored)
+    report["cache"] = {k: sum(getattr(c, k, 0) for c in clients)
+                       for k in ("hits", "misses", "failed", "merged", "unstored")}
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "items.jsonl", "".join(i.model_dump_json() + "\n" for i in items))
     write_text_atomic(out / "drops.jsonl", "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in builder.drops))
@@ -99,11 +121,14 @@ def build_adaxeval(docs, out: Path, *, name: str, client: LLMClient, judges: lis
 
 
 def format_report(report: dict[str, Any]) -> str:
-    lines = ["| step | in | kept | dropped | reasons | repaired |", "|---|---|---|---|---|---|"]
+    lines = ["| step | in | kept | dropped | reasons | language versions dropped | repaired |",
+             "|---|---|---|---|---|---|---|"]
     for step, rep in report["steps"].items():
         reasons = ", ".join(f"{k}: {v}" for k, v in rep["dropped_by_reason"].items()) or "-"
+        versions = ", ".join(f"{k}: {v}" for k, v in rep.get("versions_dropped_by_reason", {}).items()) or "-"
         repaired = ", ".join(f"{k}: {v}" for k, v in rep.get("repaired", {}).items()) or "-"
-        lines.append(f"| {step} | {rep['in']} | {rep['kept']} | {rep['dropped']} | {reasons} | {repaired} |")
+        lines.append(f"| {step} | {rep['in']} | {rep['kept']} | {rep['dropped']} | {reasons} | {versions} | "
+                     f"{repaired} |")
     lines.append(f"\nitems: {report['items']} ({report['facts']} facts); language versions: "
                  f"{report['language_versions']}; cache: {report.get('cache')}")
     return "\n".join(lines)
@@ -127,10 +152,11 @@ def main(argv: list[str] | None = None) -> int:
                         "answer_key: a JSONL answer key given as --model (dry runs without a model)")
     parser.add_argument("--model", required=True, help="generator model (endpoint model name, or HF path)")
     parser.add_argument("--judge_models", default="", help="comma-separated judge models (default: --model)")
-    parser.add_argument("--judges", type=arg_size, default=3, help="judges when --judge_models is not given: the "
-                        "generator at seeds seed..seed+N-1 (default 3)")
+    parser.add_argument("--judges", type=arg_size, default=None, help="judges when --judge_models is not given: "
+                        "the generator at seeds seed..seed+N-1 (default 3; 1 greedy judge for --llm hf)")
     parser.add_argument("--judge_temperature", type=arg_number, default=None,
-                        help="judge sampling temperature (default 0, or 0.7 for several seeds of one model)")
+                        help="judge sampling temperature (default 0, or 0.7 for several seeds of one model; a local "
+                        "model samples with the seed mixed with the prompt, so each sentence gets its own draw)")
     parser.add_argument("--min_votes", type=arg_size, default=None, help="factual votes needed (default: all judges)")
     parser.add_argument("--min_cross_score", type=int, default=2, choices=[0, 1, 2])
     parser.add_argument("--no_require_cross_check", action="store_true",
@@ -141,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
                         "default: replace that occurrence by [BLANK], counted as repaired in the report)")
     parser.add_argument("--base_url", default=None)
     parser.add_argument("--api_key_env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    parser.add_argument("--structured_output", choices=STRUCTURED_OUTPUT, default="json_schema",
+                        help="--llm openai: json_schema (default) has the server decode against each answer's JSON "
+                        "schema (response_format, strict: vLLM, llama.cpp, OpenAI); json_object asks only for a JSON "
+                        "object (servers without JSON-schema support); none sends no response_format")
     parser.add_argument("--concurrency", type=arg_size, default=8, help="parallel requests to the endpoint")
     parser.add_argument("--timeout", type=arg_positive_number, default=120.0, help="seconds per endpoint request")
     parser.add_argument("--device", default="cpu", help="device of an --llm hf model")
@@ -149,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tokenizer", default=None,
                         help="tokenizer of the model to evaluate (folder or hub name): drop (counted) any item with an "
                         "option that adds no token after its context, which per-token scoring cannot score")
-    parser.add_argument("--max_tokens", type=arg_size, default=512)
+    parser.add_argument("--max_tokens", type=arg_size, default=1024,
+                        help="token limit per answer (default 1024; a server's context, e.g. vllm serve "
+                        "--max-model-len, must hold the prompt, up to ~800 tokens for step 3, plus this)")
     parser.add_argument("--max_docs", type=arg_count, default=None, help="use only the first N documents")
     parser.add_argument("--cache", default=None, help="LLM answer cache (default OUT/cache)")
     parser.add_argument("--seed", type=int, default=0)
@@ -166,10 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         names = [m for m in args.judge_models.split(",") if m]
         check_cache_models(cache, {m: model_identity(args, m) for m in [args.model, *names]})
         client = CachedClient(make_client(args, args.model), cache)
-        judges = [CachedClient(make_client(args, m), cache) for m in names] if names else [client] * args.judges
-        temp = args.judge_temperature
-        if temp is None:
-            temp = 0.7 if not names and args.judges > 1 else 0.0
+        count, temp = judge_defaults(args.llm, args.judges, names, args.judge_temperature)
+        judges = [CachedClient(make_client(args, m), cache) for m in names] if names else [client] * count
         settings = Settings(seed=args.seed, min_votes=args.min_votes, judge_temperature=temp,
                             min_cross_score=args.min_cross_score, require_cross_check=not args.no_require_cross_check,
                             translate=not args.no_translate, repair_cloze=not args.no_repair_cloze,

@@ -41,6 +41,7 @@ from xlfact.core.jsonl import read_jsonl
 from xlfact.core.output_dir import mark, prepare_output_dir
 from xlfact.core.values import ArgumentParser
 from xlfact.errors import UsageError
+from xlfact.evaluators.multiple_choice import continuation_token_counts, tokenizer_from_metadata
 
 PER_ITEM = ("acc", "acc_sum", "acc_norm", "acc_bytes")
 CROSS = ("total_consistency", "mean_languages_correct", "en_co", "rankc", "rankc_en", "answer_agreement")
@@ -103,8 +104,6 @@ def unscorable_option(item: Item, tokenizer: Any) -> str:
     """Why ``item`` cannot be scored per token with ``tokenizer`` (empty when it can): an option whose continuation
     adds no token after the context (a tokenizer that merges the cloze prefix's last characters with the option, as
     CJK tokenizers without spaces can), which lm-eval would score as an empty continuation."""
-    from xlfact.evaluators.multiple_choice import continuation_token_counts
-
     context, continuations = render(item)
     for k, continuation in enumerate(continuations):
         try:
@@ -117,8 +116,6 @@ def unscorable_option(item: Item, tokenizer: Any) -> str:
 
 def load_tokenizer(name: str) -> Any:
     """The tokenizer named by ``--tokenizer`` (a folder or hub name), loaded as lm-eval's per-token scorer does."""
-    from xlfact.evaluators.multiple_choice import tokenizer_from_metadata
-
     try:
         return tokenizer_from_metadata({"tokenizer": name})
     except (OSError, ValueError) as err:

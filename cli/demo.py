@@ -8,6 +8,11 @@ first run converts it once into a cache folder: load the GGUF, copy its (de-quan
 polyfact_all --model xlfact-hf`` (lm-eval's ``hf`` backend with each question's context run once for its four
 options, :mod:`xlfact.models.shared_prefix`; same scores) on the PolyFact sample bundled with the package and prints
 ``xlfact report``.
+
+Each run writes into a folder of its own (``runs/demo/<UTC time>/`` by default), which it creates, so the demo can be
+run again and again: the report reads exactly the run just made, and nothing an earlier run wrote is touched. A folder
+named with ``--output_path`` must be new or empty for the same reason. A thread count the user set
+(``OMP_NUM_THREADS``) is kept; otherwise the demo uses every core.
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ import json
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Mapping
 from pathlib import Path
 
+from xlfact.cli.eval import eval_main
+from xlfact.cli.report import main as report_main
 from xlfact.tasks import tasks_dir
 
 
@@ -99,6 +108,43 @@ def ensure_default_model(cache_dir: Path | None = None) -> Path:
     return target
 
 
+DEMO_RUNS = Path("runs") / "demo"
+
+
+def new_run_dir(parent: Path = DEMO_RUNS) -> Path:
+    """A folder of its own for this run, ``<parent>/<UTC time>`` (``-2``, ``-3``... when two runs share a second);
+    created here, so no other run can be writing into it."""
+    parent.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    for n in range(1, 1000):
+        folder = parent / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise RuntimeError(f"{parent}: could not create a new run folder for {stamp}")
+
+
+def checked_output_path(path: str) -> Path:
+    """``--output_path`` as given: a new or empty folder, so the report reads only this run and nothing is
+    overwritten (checked before the model is converted or loaded)."""
+    from xlfact.errors import UsageError
+
+    folder = Path(path)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"--output_path {folder}: already exists and is not an empty folder; name a new folder or "
+                         f"leave --output_path out (each run then writes into {DEMO_RUNS}/<UTC time>/)")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def demo_threads(environ: Mapping[str, str] = os.environ) -> str:
+    """The thread count for the demo: the user's ``OMP_NUM_THREADS`` when set, else ``XLFACT_DEMO_THREADS``, else
+    every core."""
+    return environ.get("OMP_NUM_THREADS") or environ.get("XLFACT_DEMO_THREADS") or str(os.cpu_count() or 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="xlfact demo",
@@ -106,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         "xlfact-hf (lm-eval's hf backend, each question run once for its options), offline on CPU; writes results "
         "and samples to --output_path and prints the report.",
     )
-    parser.add_argument("--output_path", default="runs/demo", help="where lm-eval writes results and samples")
+    parser.add_argument("--output_path", default=None,
+                        help=f"a new or empty folder for lm-eval's results and samples and the report (default: a new "
+                        f"{DEMO_RUNS}/<UTC time>/ for each run)")
     parser.add_argument("--tasks", default="polyfact_all", help="xlfact tasks or groups (default polyfact_all)")
     parser.add_argument("--limit", default=None, help="lm-eval --limit (documents per language)")
     parser.add_argument("--batch_size", default="32")
@@ -114,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the report's CIs")
     args = parser.parse_args(argv)
 
+    threads = demo_threads()
     os.environ.update(offline_environment())
-    os.environ["OMP_NUM_THREADS"] = os.environ.get("XLFACT_DEMO_THREADS", str(os.cpu_count() or 1))
+    os.environ["OMP_NUM_THREADS"] = threads
+    output_path = checked_output_path(args.output_path) if args.output_path else new_run_dir()
+    print(f"xlfact demo: this run writes into {output_path}/")
     model_dir = Path(args.model_dir) if args.model_dir else ensure_default_model()
     data_dir = bundled_polyfact_dir()
     eval_argv = [
@@ -125,13 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         "--metadata", json.dumps({"data_dir": str(data_dir)}),
         "--device", "cpu",
         "--batch_size", str(args.batch_size),
-        "--output_path", args.output_path,
+        "--output_path", str(output_path),
         "--log_samples",
     ]
     if args.limit:
         eval_argv += ["--limit", str(args.limit)]
-    from xlfact.cli.eval import eval_main
-    from xlfact.cli.report import main as report_main
 
     eval_main(eval_argv)
-    return report_main([args.output_path, "--bootstrap", str(args.bootstrap)])
+    return report_main([str(output_path), "--bootstrap", str(args.bootstrap)])

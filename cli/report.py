@@ -15,8 +15,13 @@ from typing import Any
 
 from xlfact.core.atomic import write_json_atomic
 from xlfact.core.formatting import interval, markdown_table, number
+from xlfact.core.runs import RunError, load_runs
+from xlfact.errors import UsageError
+from xlfact.evaluators.clika import change_after_tuning
 from xlfact.evaluators.consistency import ENGLISH
+from xlfact.leaderboard.report_figures import report_figures
 from xlfact.tasks import registry
+from xlfact.tasks.clika.report import change_section
 
 
 def build_report(
@@ -24,8 +29,6 @@ def build_report(
 ) -> dict[str, Any]:
     """The report of every output folder under ``path`` (read by :mod:`xlfact.core.runs`, the one reader;
     ``run`` names the run by date id in a folder that holds several)."""
-    from xlfact.core.runs import RunError, load_runs
-
     runs = load_runs([path], run=run, adapters=registry.record_adapters())
     folders = []
     for one in runs:
@@ -116,13 +119,8 @@ def render_text(report: Mapping[str, Any]) -> str:
 
 def add_clika_change(report: dict[str, Any], foundation: Mapping[str, Any]) -> None:
     """Add the CLiKA change after instruction tuning (each run minus the foundation run) to ``report``."""
-    from xlfact.evaluators.clika import change_after_tuning
-    from xlfact.tasks.clika.report import change_section
-
     bases = [run["section_data"]["clika"] for run in foundation["runs"] if "clika" in run["section_data"]]
     if not bases:
-        from xlfact.errors import UsageError
-
         raise UsageError(f"--foundation {foundation['source']}: no CLiKA samples to compare with")
     for run in report["runs"]:
         if "clika" in run["section_data"]:
@@ -152,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--focus", default="zh", help="focus language of the CLiKA table (default zh, as the paper)")
     parser.add_argument("--figures", metavar="DIR", help="where to write the figures as PNG and SVG (default: "
                         "xlfact_figures/ beside the JSON report)")
-    parser.add_argument("--no-figures", action="store_true", help="write no figures")
+    parser.add_argument("--no_figures", action="store_true", help="write no figures")
+    parser.add_argument("--no-figures", dest="no_figures", action="store_true", help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--foundation", help="CLiKA: output path of the foundation (base) model's run; adds the "
                         "change-after-instruction-tuning table, this run minus that one (CLiKA Tables 9-12)")
     args = parser.parse_args(argv)
@@ -168,8 +167,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nwrote {json_path}")
     figures_dir = args.figures or (Path(json_path).parent / "xlfact_figures" if json_path else None)
     if figures_dir and not args.no_figures and report["runs"]:
-        from xlfact.leaderboard.report_figures import report_figures
-
         written = report_figures(report, figures_dir)
         print(f"wrote {len(written)} figure files (PNG and SVG) to {figures_dir}")
     return 0

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.formatting import csv_row
+
 
 def current_umask() -> int:
     """The process umask (read by setting and restoring it: POSIX offers no read-only call)."""
@@ -52,8 +54,6 @@ def write_json_atomic(path: str | Path, data: Any) -> Path:
 
 def write_csv_atomic(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
     """CSV with empty cells for None/NaN and formula-like text neutralised (``xlfact.core.formatting``)."""
-    from xlfact.core.formatting import csv_row
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(csv_row(header))

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from xlfact.evaluators.consistency import ENGLISH, consistency_from_correct
+from xlfact.evaluators.matching import answer_matches, normalize_answer, normalized_match
 
 TASKS = ("xcsqa", "xcopa", "xgeo", "xpeo")
 TASK_TITLES = {"xcsqa": "xCSQA", "xcopa": "xCOPA", "xgeo": "xGeo", "xpeo": "xPeo"}
@@ -265,8 +266,6 @@ def continent_matches(
     ja, which are written without spaces. An answer that also names one of ``other_continents`` is wrong (a model
     must not score by listing continents).
     """
-    from xlfact.evaluators.matching import normalize_answer, normalized_match
-
     pred, target = normalize_answer(generation), normalize_answer(continent)
     if not pred or not target:
         return False
@@ -293,8 +292,6 @@ def continent_matches(
 
 def translation_matches(generation: str | None, answer: str) -> bool:
     """Whether a generated entity-name translation matches the gold name (the shared lenient rule)."""
-    from xlfact.evaluators.matching import answer_matches
-
     return generation is not None and answer_matches(generation, answer, mode="lenient")
 
 

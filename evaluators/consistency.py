@@ -353,18 +353,27 @@ def clc(correct_indices: Mapping[str, Iterable[object]], languages: Iterable[str
 
 def clc_per_relation(
     correct_indices: Mapping[str, Iterable[object]], relation_of: Mapping[object, str],
-    languages: Iterable[str] | None = None,
-) -> dict[str, dict[str, float]]:
+    languages: Iterable[str] | None = None, *, asked: Mapping[str, Iterable[object]] | None = None,
+) -> dict[str, dict[str, float | None]]:
     """``{lang: {relation: Jaccard(C_l^r, C_en^r)}}`` (0 for an empty union; English 1.0 by fiat, as MFT writes it),
-    relations sorted; ``relation_of`` maps a fact id to its relation (ids are unique across KLAR relations)."""
+    relations sorted; ``relation_of`` maps a fact id to its relation (ids are unique across KLAR relations).
+
+    With ``asked`` (``{lang: fact ids asked}``), a relation none of whose facts was asked in the language, or in
+    English, is None (JSON null): a ``--limit`` run did not measure it, and 0 or 1 there would be invented."""
     langs = list(correct_indices) if languages is None else list(languages)
     relations = sorted(set(relation_of.values()))
     english = set(correct_indices.get(ENGLISH, ()))
-    out: dict[str, dict[str, float]] = {}
+
+    def measured(lang: str) -> set[str]:
+        return {relation_of.get(i) for i in (asked or {}).get(lang, ())}
+
+    en_measured = measured(ENGLISH)
+    out: dict[str, dict[str, float | None]] = {}
     for lang in langs:
         mine = set(correct_indices.get(lang, ()))
+        known = measured(lang) & en_measured
         out[lang] = {
-            rel: 1.0 if lang == ENGLISH else jaccard(
+            rel: None if asked is not None and rel not in known else 1.0 if lang == ENGLISH else jaccard(
                 {i for i in mine if relation_of.get(i) == rel}, {i for i in english if relation_of.get(i) == rel})
             for rel in relations
         }

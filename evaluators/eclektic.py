@@ -148,14 +148,6 @@ JUDGE_PROMPT = (
 )
 
 
-def judge_request(context: str, question: str, answer: str, language: str) -> Any:
-    """The AdaXEval client :class:`~xlfact.builders.adaxeval.llm.Request` of one verdict (greedy, 5 tokens)."""
-    from xlfact.builders.adaxeval.llm import Request
-
-    prompt = JUDGE_PROMPT.format(language=language, context=context, question=question, answer=answer)
-    return Request(step="eclektic_judge", messages=(("user", prompt),), temperature=0.0, max_tokens=5)
-
-
 def judge_says_correct(reply: str) -> bool:
     """HELM's reading of the judge's reply: correct when it contains "yes" (case-insensitive)."""
     return "yes" in (reply or "").lower()

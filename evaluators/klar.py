@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from xlfact.evaluators.consistency import ENGLISH, jaccard_with_english, macro_mean
+from xlfact.evaluators.consistency import ENGLISH, clc, clc_per_relation, jaccard_with_english, macro_mean
 
 BENCHMARK = "klar"
 SEEN_LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "ru", "zh", "ja", "ar")
@@ -118,20 +118,21 @@ def trace_sets(records: list[dict]) -> tuple[dict[str, set[str]], dict[str, str]
     return correct, relation_of, asked
 
 
-def trace_relation_clc(records: list[dict]) -> dict[str, dict[str, float]]:
-    """``{lang: {relation: CLC}}`` of a run's klar_trace records (English 1.0 by fiat; empty without English)."""
-    from xlfact.evaluators.consistency import clc_per_relation
-
+def trace_relation_clc(records: list[dict]) -> dict[str, dict[str, float | None]]:
+    """``{lang: {relation: CLC}}`` of a run's klar_trace records (English 1.0 by fiat; empty without English; None
+    for a relation with no fact asked in the language or in English, as in a ``--limit`` run)."""
     correct, relation_of, _ = trace_sets(records)
-    return clc_per_relation(correct, relation_of) if ENGLISH in correct else {}
+    asked: dict[str, set[str]] = {}
+    for r in records:
+        if r.get("benchmark") == TRACE_BENCHMARK:
+            asked.setdefault(r["lang"], set()).add(str(r["item"]))
+    return clc_per_relation(correct, relation_of, asked=asked) if ENGLISH in correct else {}
 
 
 def trace_report_extras(records: list[dict]) -> dict[str, float]:
     """``klar_trace``'s figures for ``xlfact report``: CLC as Liu et al. (2025) define it (per language Jaccard with
     English, 0 for an empty union, English included), ``clc_overall`` (mean over all languages, English included) and
     ``clc_overall_excl_en`` (an extra); per relation: :func:`trace_relation_clc` (the report's klar_trace section)."""
-    from xlfact.evaluators.consistency import clc
-
     figures = clc(trace_sets(records)[0])
     out: dict[str, float] = {"clc_overall": figures["overall"], "clc_overall_excl_en": figures["overall_excl_en"]}
     for lang in sorted(figures["per_language"]):

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from xlfact.core import figures
 from xlfact.core.atomic import write_json_atomic, write_text_atomic
 from xlfact.core.formatting import markdown_table, number
 from xlfact.core.runs import Run, RunError, load_run
@@ -287,8 +288,6 @@ def compare_runs(baseline: str | Path, candidate: str | Path, **kwargs: Any) -> 
 
 def write_figure(result: dict[str, Any], out: Path) -> list[Path]:
     """``compare_deltas.png/.svg``: each test's difference in points with its 95% interval, regressions in red."""
-    from xlfact.core import figures
-
     fig = figures.deltas(result["tests"], title=f"xlfact compare: {result['verdict']}",
                          margin=result.get("margin_points"))
     return figures.save(fig, out / "compare_deltas")

@@ -14,6 +14,9 @@ import sys
 from xlfact.core.runs import load_runs
 from xlfact.core.values import ArgumentParser, arg_count
 from xlfact.errors import EXIT_BAD_INPUT, XlfactError, one_line
+from xlfact.leaderboard.identity import LabelError, check_labels, parse_labels
+from xlfact.leaderboard.site import HubError, hub_payload, push_to_hub, write_site
+from xlfact.leaderboard.table import build_table
 from xlfact.tasks import registry
 
 
@@ -35,18 +38,18 @@ def build_main(argv: list[str]) -> int:
                         "Default: the hub id, or a local checkpoint's folder name")
     parser.add_argument("--bootstrap", type=arg_count, default=1000, help="bootstrap resamples for the CIs (0: none)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--push-to-hub", metavar="ORG/DATASET", help="upload the table and results files")
-    parser.add_argument("--with-samples", action="store_true", help="also upload the --log_samples files")
+    parser.add_argument("--push_to_hub", metavar="ORG/DATASET", help="upload the table and results files")
+    parser.add_argument("--push-to-hub", dest="push_to_hub",
+                   help=argparse.SUPPRESS)  # old spelling
+    parser.add_argument("--with_samples", action="store_true", help="also upload the --log_samples files")
+    parser.add_argument("--with-samples", dest="with_samples", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--private", action="store_true", help="create the dataset as private")
     parser.add_argument("--overwrite", action="store_true",
                         help="write into --output_path even when it is a non-empty folder xlfact did not make")
     args = parser.parse_args(argv)
     if not args.output_path:
         parser.error("the following argument is required: --output_path")
-
-    from xlfact.leaderboard.identity import LabelError, check_labels, parse_labels
-    from xlfact.leaderboard.site import HubError, hub_payload, push_to_hub, write_site
-    from xlfact.leaderboard.table import build_table
 
     try:
         from xlfact.core.output_dir import prepare_output_dir

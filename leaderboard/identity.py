@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.model_args import parse_model_args
 from xlfact.core.runs import Run
 from xlfact.errors import UsageError
 
@@ -72,18 +73,6 @@ class Identity:
         out = asdict(self)
         out["settings_text"] = self.settings_text
         return out
-
-
-def parse_model_args(args: Any) -> dict[str, Any]:
-    """lm-eval's ``--model_args`` as a dict (it stores a dict, or the ``k=v,k=v`` string it was given)."""
-    if isinstance(args, Mapping):
-        return dict(args)
-    out: dict[str, Any] = {}
-    for part in str(args or "").split(","):
-        key, sep, value = part.partition("=")
-        if sep and key.strip():
-            out[key.strip()] = value.strip()
-    return out
 
 
 def is_dir(path: str | Path) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core import figures as F
+from xlfact.leaderboard.site_figures import clika_series
 from xlfact.tasks import registry
 
 
@@ -62,7 +63,6 @@ def report_figures(report: dict[str, Any], out_dir: str | Path) -> list[Path]:
             written += F.save(F.seen_vs_heldout([n for n, _ in runs], per_language, seen, heldout,
                                                 title=f"{bench}: seen vs held-out languages"),
                               out / f"seen_heldout_{bench}")
-    from xlfact.leaderboard.site_figures import clika_series
 
     for name, run in zip(names, report["runs"]):
         series = clika_series(run.get("section_data", {}).get("clika") or {})

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic, write_text_atomic
+from xlfact.core.figures import slug
 from xlfact.core.formatting import count, interval, markdown_cell, number, sort_value
 from xlfact.core.runs import Run
+from xlfact.leaderboard.site_figures import site_figures
 from xlfact.leaderboard.table import CONSISTENCY_LABELS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -87,8 +89,6 @@ def _environment() -> Any:
 
 def page_names(table: dict[str, Any]) -> None:
     """Give each benchmark and model its page (``bench-N-<name>.html``, ``model-<id>-<label>.html``)."""
-    from xlfact.core.figures import slug
-
     for k, bench in enumerate(table["benchmarks"], start=1):
         bench["page"] = f"bench-{k}-{slug(bench['name'])}.html"
     for m in table["models"]:
@@ -188,8 +188,6 @@ def csv_rows(table: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 def write_site(table: dict[str, Any], out_dir: str | Path, *, title: str = "xlfact leaderboard",
                with_figures: bool = True) -> list[Path]:
     """Write every site file atomically (pages, ``figures/*.svg``, JSON, CSV, Markdown); returns their paths."""
-    from xlfact.leaderboard.site_figures import site_figures
-
     out = Path(out_dir)
     header, rows = csv_rows(table)
     figures, figure_files = site_figures(table, out) if with_figures else ({}, [])

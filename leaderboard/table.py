@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from xlfact.core.runs import Run, TaskSettings
+from xlfact.leaderboard.identity import group_runs, identify
 from xlfact.tasks import registry
 
 PRIMARY_METRICS = ("acc", "exact_match", "acc_norm", "f1", "bleu")
@@ -168,8 +169,6 @@ def build_table(runs: list[Run], *, n_resamples: int = 1000, seed: int = 0, prog
                 labels: dict[str, str] | None = None) -> dict[str, Any]:
     """The leaderboard as JSON-able data (what leaderboard.json holds and the templates render)."""
     from tqdm.auto import tqdm
-
-    from xlfact.leaderboard.identity import group_runs, identify
 
     if not runs:
         raise ValueError("no runs given")

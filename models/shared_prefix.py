@@ -43,6 +43,8 @@ import torch.nn.functional as F
 from lm_eval.models.huggingface import HFLM
 from tqdm import tqdm
 
+from xlfact.errors import UsageError
+
 logger = logging.getLogger(__name__)
 
 # (request strings or None, context token ids, continuation token ids), as lm-eval passes them
@@ -65,7 +67,6 @@ class SharedPrefixHFLM(HFLM):
         from xlfact.core.values import check
 
         if not str(row_tokens).isdigit() or int(row_tokens) < 1:  # before the model loads
-            from xlfact.errors import UsageError
 
             raise UsageError(f"--model_args row_tokens={row_tokens!r}: expected a positive whole number of tokens")
         share_prefix = check(share_prefix, "bool", "--model_args share_prefix")  # 'maybe' is not true

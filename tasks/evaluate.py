@@ -8,7 +8,10 @@ are byte-for-byte the shape every other xlfact command reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,31 @@ def make_task_manager(
     return TaskManager(include_path=paths, include_defaults=include_defaults, metadata=metadata)
 
 
+def git_commit_hash() -> str | None:
+    """lm-eval's ``get_git_commit_hash`` (``git describe --always``, else the ``.git`` folder of the working folder)
+    with git's stderr silenced: outside a repository lm-eval's own call prints ``fatal: not a git repository`` on
+    the terminal, once per evaluation, so once per checkpoint of a trace."""
+    from lm_eval.loggers.utils import get_commit_from_path
+
+    try:
+        return subprocess.check_output(["git", "describe", "--always"], stderr=subprocess.DEVNULL).strip().decode()
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return get_commit_from_path(os.getcwd())
+
+
+@contextmanager
+def quiet_git() -> Iterator[None]:
+    """Within the block, lm-eval's evaluator records the git hash through :func:`git_commit_hash` (same value)."""
+    import lm_eval.evaluator as evaluator
+
+    original = evaluator.get_git_commit_hash
+    evaluator.get_git_commit_hash = git_commit_hash
+    try:
+        yield
+    finally:
+        evaluator.get_git_commit_hash = original
+
+
 def evaluate_to_folder(
     output_path: str | Path,
     *,
@@ -62,11 +90,12 @@ def evaluate_to_folder(
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
     tracker = EvaluationTracker(output_path=str(output_path))
-    results = simple_evaluate(
-        model=model, model_args=model_args, tasks=list(tasks), task_manager=task_manager, limit=limit,
-        batch_size=batch_size, device=device, num_fewshot=num_fewshot, log_samples=True,
-        evaluation_tracker=tracker, metadata=metadata,
-    )
+    with quiet_git():
+        results = simple_evaluate(
+            model=model, model_args=model_args, tasks=list(tasks), task_manager=task_manager, limit=limit,
+            batch_size=batch_size, device=device, num_fewshot=num_fewshot, log_samples=True,
+            evaluation_tracker=tracker, metadata=metadata,
+        )
     if results is None:  # only non-zero ranks of a distributed run get None
         raise RuntimeError("lm-eval returned no results (a non-zero rank of a distributed run?)")
     samples = results.pop("samples")

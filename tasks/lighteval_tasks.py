@@ -38,15 +38,24 @@ Data: the hub datasets, or local copies in the hub layout named by ``XLFACT_DATA
 ``DIR/<lang>/test.jsonl``), ``XLFACT_GLOBAL_MMLU_DIR`` and ``XLFACT_GLOBAL_MMLU_LITE_DIR`` (``DIR/<lang>/test*``).
 KLAR-CLC and CLiKA have no hub dataset: ``XLFACT_KLAR_DIR`` (else ``./KLAR-CLC``) and ``XLFACT_CLIKA_DIR`` name the
 authors' folders, read when a task runs (LightEval has no ``--metadata``). Their rows come from the lm-eval tasks' own
-loaders, not from ``datasets.load_dataset``: :class:`LoaderTaskConfig` carries the loader, and
-:func:`install_loader_hook` makes LightEval's dataset step call it (every other task loads as before). The prompts
-are plain completions: run an instruct model with ``override_chat_template=False`` in LightEval's model arguments,
-as lm-eval (no ``--apply_chat_template``) does.
+loaders, not from ``datasets.load_dataset``: :class:`XlfactTaskConfig` carries the loader, and
+:func:`install_task_hooks` makes LightEval's dataset step call it (every other task loads as before).
 
-Offline: LightEval 0.13's registry imports modules that download at import time;
-``python -m xlfact.tasks.lighteval_tasks <lighteval arguments>`` applies :mod:`xlfact.tasks.lighteval_compat` and then
-runs LightEval's own CLI. Importing this module patches nothing: only that entry point (or a caller that starts
-LightEval itself, by calling ``lighteval_compat.apply()``) applies the fixes.
+Same prompts and same documents as lm-eval:
+
+* The prompts are plain completions, as lm-eval (no ``--apply_chat_template``) scores them. LightEval applies an
+  instruct model's chat template unless told ``override_chat_template=False``; the entry point
+  ``python -m xlfact.tasks.lighteval_tasks`` adds that to the model arguments when they do not say
+  (:func:`model_args_without_chat_template`), for every task here: PolyFact as KLAR-CLC and CLiKA.
+* ``--max-samples N`` takes the first N documents in file order, the ones lm-eval's ``--limit N`` takes. LightEval
+  itself takes the first N after a seeded shuffle; for xlfact's tasks, :func:`install_task_hooks` puts its documents
+  back in file order (``Doc.id`` is the row index, as in lm-eval's ``--samples``) before the first N are taken.
+
+Nothing is patched on import. LightEval reads ``TASKS_TABLE`` when it loads this module as ``--custom-tasks``; that
+read builds the table (with the data locations of that moment) and installs the two task hooks (the loader and the
+order), which touch only xlfact's tasks. Offline: LightEval 0.13's registry imports modules that download at import
+time; ``python -m xlfact.tasks.lighteval_tasks <lighteval arguments>`` applies :mod:`xlfact.tasks.lighteval_compat`
+and then runs LightEval's own CLI (a caller that starts LightEval itself calls ``lighteval_compat.apply()``).
 """
 
 from __future__ import annotations
@@ -84,6 +93,7 @@ from xlfact.tasks.global_mmlu.data import LANGUAGES as GMMLU_LANGUAGES
 from xlfact.tasks.global_mmlu.data import validate_row as validate_gmmlu_row
 from xlfact.tasks.klar.data import KLAR_DIR_ENV
 from xlfact.tasks.klar.utils import first_line, load_klar
+from xlfact.tasks.lighteval_compat import apply
 from xlfact.tasks.per_token import align_slots
 from xlfact.tasks.polyfact.data import (
     CLEAN_EXCLUDED_PROPERTIES,
@@ -193,7 +203,7 @@ def polyfact_tasks() -> list[LightevalTaskConfig]:
     for name, source, clean in (("polyfact", "polyfact", False), ("polyfact_clean", "clean", True)):
         for lang in LANGUAGES:
             repo, subset = _source(HUB_DATASETS[source], lang, DATA_DIR_ENV)
-            configs.append(LightevalTaskConfig(
+            configs.append(XlfactTaskConfig(
                 name=f"{name}:{lang}", prompt_function=polyfact_prompt(lang, f"{repo}[{subset}]/test"),
                 hf_repo=repo, hf_subset=subset, hf_filter=_keep_clean if clean else None,
                 hf_avail_splits=["test"], evaluation_splits=["test"], few_shots_split=None,
@@ -225,7 +235,7 @@ def global_mmlu_tasks() -> list[LightevalTaskConfig]:
         for lang in langs:
             local = os.environ.get(DIR_ENVS[variant])
             repo, subset = (os.path.join(local, lang), "default") if local else builtin_dataset(variant, lang)
-            configs.append(LightevalTaskConfig(
+            configs.append(XlfactTaskConfig(
                 name=f"{name}:{lang}", prompt_function=global_mmlu_prompt(lang, f"{repo}[{subset}]/test"),
                 hf_repo=repo, hf_subset=subset, hf_avail_splits=["test", "dev"], evaluation_splits=["test"],
                 few_shots_split="dev", few_shots_select="sequential", metrics=[LETTER_METRICS], version=1,
@@ -233,36 +243,51 @@ def global_mmlu_tasks() -> list[LightevalTaskConfig]:
     return configs
 
 
-# ---------------------------------------------------------------------------------------------------- own loaders
+# ---------------------------------------------------------------------------------------------------- task hooks
 @dataclass
-class LoaderTaskConfig(LightevalTaskConfig):
-    """A task whose rows come from an xlfact loader (a ``custom_dataset`` hook of the lm-eval tasks) instead of
+class XlfactTaskConfig(LightevalTaskConfig):
+    """An xlfact task: its documents are taken in file order (``--max-samples N`` = lm-eval's ``--limit N``), and, with
+    a ``dataset_loader`` (a ``custom_dataset`` hook of the lm-eval tasks), its rows come from that loader instead of
     ``datasets.load_dataset(hf_repo, hf_subset)``: KLAR-CLC and CLiKA are folders of the authors' JSON files with no
-    hub dataset, and their loaders validate every row and build the prompts. ``hf_repo`` only names the source."""
+    hub dataset, and their loaders validate every row and build the prompts (``hf_repo`` then only names the source)."""
 
     dataset_loader: Callable[[], Any] | None = None
 
 
-def install_loader_hook() -> None:
-    """Make LightEval's dataset step (``LightevalTask.download_dataset_worker``, which its pipeline calls once per
-    task) call a :class:`LoaderTaskConfig`'s loader; every other task still goes to ``datasets.load_dataset``.
-    LightEval's files are not changed; the hook is installed once per process (module reloads included)."""
-    original = LightevalTask.download_dataset_worker
-    if getattr(original, "_xlfact_loader_hook", False):
-        return
+def install_task_hooks() -> None:
+    """Two hooks on ``LightevalTask``, for :class:`XlfactTaskConfig` tasks only (every other task runs as before):
 
-    def download_dataset_worker(task: LightevalTask) -> Any:
-        loader = getattr(task.config, "dataset_loader", None)
-        if loader is None:
-            return original(task)
-        dataset = loader()
-        return dataset.filter(task.dataset_filter) if task.dataset_filter is not None else dataset
+    * the dataset step (``download_dataset_worker``, which the pipeline calls once per task) calls the config's
+      ``dataset_loader`` when it has one;
+    * ``get_docs(max_samples)`` returns the documents in file order (LightEval's own ``get_docs`` shuffles them with a
+      fixed seed before taking the first ``max_samples``), so a subset is the one lm-eval's ``--limit`` scores.
 
-    download_dataset_worker._xlfact_loader_hook = True  # type: ignore[attr-defined]
-    LightevalTask.download_dataset_worker = staticmethod(download_dataset_worker)
+    LightEval's files are not changed; the hooks are installed once per process (module reloads included), when
+    LightEval reads ``TASKS_TABLE``."""
+    original_download = LightevalTask.download_dataset_worker
+    if not getattr(original_download, "_xlfact_hook", False):
 
+        def download_dataset_worker(task: LightevalTask) -> Any:
+            loader = getattr(task.config, "dataset_loader", None)
+            if loader is None:
+                return original_download(task)
+            dataset = loader()
+            return dataset.filter(task.dataset_filter) if task.dataset_filter is not None else dataset
 
-install_loader_hook()
+        download_dataset_worker._xlfact_hook = True  # type: ignore[attr-defined]
+        LightevalTask.download_dataset_worker = staticmethod(download_dataset_worker)
+
+    original_get_docs = LightevalTask.get_docs
+    if not getattr(original_get_docs, "_xlfact_hook", False):
+
+        def get_docs(self: LightevalTask, max_samples: int | None = None) -> list[Doc]:
+            if not isinstance(self.config, XlfactTaskConfig):
+                return original_get_docs(self, max_samples)
+            docs = sorted(original_get_docs(self, None), key=lambda doc: int(doc.id))
+            return docs[:max_samples] if max_samples else docs
+
+        get_docs._xlfact_hook = True  # type: ignore[attr-defined]
+        LightevalTask.get_docs = get_docs
 
 
 # ---------------------------------------------------------------------------------------------------- KLAR-CLC
@@ -305,7 +330,7 @@ KLAR_METRICS = SampleLevelMetricGrouping(
 
 def klar_tasks() -> list[LightevalTaskConfig]:
     return [
-        LoaderTaskConfig(
+        XlfactTaskConfig(
             name=f"klar:{lang}", prompt_function=klar_prompt, hf_repo=f"KLAR-CLC/{lang} (${KLAR_DIR_ENV})",
             hf_subset="default", dataset_loader=lambda lang=lang: load_klar(xlfact_lang=lang),
             hf_avail_splits=["test"], evaluation_splits=["test"], few_shots_split=None,
@@ -373,7 +398,7 @@ CLIKA_METRICS = {
 
 def clika_tasks() -> list[LightevalTaskConfig]:
     return [
-        LoaderTaskConfig(
+        XlfactTaskConfig(
             name=f"clika_{task}:{lang}", prompt_function=clika_prompt,
             hf_repo=f"CLiKA/{task}/{lang} (${CLIKA_DIR_ENV})", hf_subset="default",
             dataset_loader=lambda task=task, lang=lang: load_multiple_choice(xlfact_clika_task=task, xlfact_lang=lang),
@@ -415,9 +440,19 @@ def records_from_details(details: dict[str, Iterable[Any]]) -> list[dict[str, An
     return [record_of_detail(task, d.doc, d.model_response) for task, items in details.items() for d in items]
 
 
-# Every benchmark's LightEval tasks, from its ``lighteval_tasks`` hook (:mod:`xlfact.tasks.registry`).
-TASKS_TABLE: list[LightevalTaskConfig] = [task for bench in BENCHMARKS if bench.lighteval_tasks
-                                         for task in bench.lighteval_tasks()]
+def task_table() -> list[LightevalTaskConfig]:
+    """Every benchmark's LightEval tasks, from its ``lighteval_tasks`` hook (:mod:`xlfact.tasks.registry`), with the
+    data locations the environment names now."""
+    return [task for bench in BENCHMARKS if bench.lighteval_tasks for task in bench.lighteval_tasks()]
+
+
+def __getattr__(name: str) -> Any:
+    """``TASKS_TABLE``, read by LightEval from a ``--custom-tasks`` module: built when read, and the task hooks
+    (:func:`install_task_hooks`) installed then, so that importing this module patches nothing."""
+    if name == "TASKS_TABLE":
+        install_task_hooks()
+        return task_table()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def tokenizer_from_model_args(argv: list[str]) -> str | None:
@@ -430,14 +465,40 @@ def tokenizer_from_model_args(argv: list[str]) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m xlfact.tasks.lighteval_tasks ARGS``: LightEval's CLI (``lighteval ARGS``) after the offline fixes,
-    with the model's tokenizer named for the per-token rule."""
+CHAT_TEMPLATE_ARG = "override_chat_template"
+
+
+def model_args_without_chat_template(argv: list[str]) -> list[str]:
+    """``argv`` with ``override_chat_template=False`` added to the inline model arguments (the argument naming
+    ``model_name=``) unless they set it: the prompts are plain completions, as lm-eval scores them, and LightEval
+    would otherwise wrap them in an instruct model's chat template (its default). A model-arguments YAML file is
+    left as it is; a note says so when the file does not set the key."""
     import sys
 
-    from xlfact.tasks.lighteval_compat import apply
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if "model_name=" in arg:
+            keys = {part.split("=", 1)[0].strip() for part in arg.split(",") if "=" in part}
+            if CHAT_TEMPLATE_ARG not in keys:
+                out[i] = f"{arg},{CHAT_TEMPLATE_ARG}=False"
+            return out
+        if arg.endswith((".yaml", ".yml")) and os.path.isfile(arg):
+            with open(arg, encoding="utf-8") as handle:
+                if CHAT_TEMPLATE_ARG not in handle.read():
+                    print(f"xlfact: {arg} does not set {CHAT_TEMPLATE_ARG}; LightEval will apply an instruct model's "
+                          f"chat template, which lm-eval does not (set {CHAT_TEMPLATE_ARG}: false for lm-eval's "
+                          "prompts)", file=sys.stderr)
+            return out
+    return out
 
-    argv = list(sys.argv[1:] if argv is None else argv)
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m xlfact.tasks.lighteval_tasks ARGS``: LightEval's CLI (``lighteval ARGS``) after the offline fixes,
+    with the model's tokenizer named for the per-token rule and lm-eval's plain prompts (no chat template) unless
+    the model arguments ask for the template."""
+    import sys
+
+    argv = model_args_without_chat_template(list(sys.argv[1:] if argv is None else argv))
     if not os.environ.get(TOKENIZER_ENV) and (name := tokenizer_from_model_args(argv)):
         os.environ[TOKENIZER_ENV] = name
     apply()

@@ -96,10 +96,9 @@ def test_smollm2_runs_all_four_steps(tmp_path):
     previous = 2
     for name, step in steps.items():
         assert step["in"] == previous, name
-        assert step["in"] == step["kept"] + sum(n for r, n in step["dropped_by_reason"].items()
-                                                if "language version only" not in r), name
+        assert step["in"] == step["kept"] + step["dropped"] == step["kept"] + sum(step["dropped_by_reason"].values())
         previous = step["kept"]
-    assert len(drops) == sum(s["dropped"] for s in steps.values())
+    assert len(drops) == sum(s["dropped"] + s["versions_dropped"] for s in steps.values())
     crafting, quality = steps["3_query_crafting"], steps["4_quality_filtering"]
     assert crafting["in"] >= 1 and crafting["kept"] == crafting["in"], "every fact gets a valid cloze and question"
     assert quality["in"] >= 1 and quality["calls"].get("ok", 0) >= quality["in"], "step 4 ran its checks"

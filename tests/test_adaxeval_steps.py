@@ -42,8 +42,9 @@ def check_accounting(report: dict) -> None:
     """No silent loss: each step's units are kept or dropped, and a step's input is the previous step's output."""
     previous = None
     for name, step in report["steps"].items():
-        whole = {r: n for r, n in step["dropped_by_reason"].items() if "language version only" not in r}
-        assert step["in"] == step["kept"] + sum(whole.values()), (name, step)
+        assert step["in"] == step["kept"] + step["dropped"] == step["kept"] + sum(step["dropped_by_reason"].values()), (
+            name, step)  # dropped language versions are counted apart: versions_dropped
+        assert step["versions_dropped"] == sum(step["versions_dropped_by_reason"].values())
         if previous is not None:
             assert step["in"] == previous, name
         previous = step["kept"]
@@ -124,8 +125,8 @@ def test_translation_and_inlanguage_drops_are_per_language_version(docs, key):
     fn = _break(key, "translate", "no json here", when=lambda r: r.payload["target"] == "ja")
     _, items, report = run(docs, fn, judges=1)
     check_accounting(report)
-    assert report["steps"]["3_query_crafting"]["dropped_by_reason"] == {
-        "translation:malformed (language version only)": N_PAIRS}
+    assert report["steps"]["3_query_crafting"]["dropped_by_reason"] == {}
+    assert report["steps"]["3_query_crafting"]["versions_dropped_by_reason"] == {"translation:malformed": N_PAIRS}
     assert report["language_versions"] == {"crafted": 2 * N_PAIRS, "translated": N_PAIRS,
                                            "translation_dropped": N_PAIRS}
     assert not any(i.source_language == "en" and i.language == "ja" for i in items)
@@ -204,8 +205,8 @@ def test_cache_resumes_an_interrupted_build(tmp_path, docs, key):
     cached = CachedClient(flaky, tmp_path / "cache")
     first = build_adaxeval(docs, tmp_path / "a", name="t", client=cached, judges=[cached] * 3,
                            settings=Settings(), progress=False)
-    assert first["steps"]["4_quality_filtering"]["dropped_by_reason"] == {
-        "inlang:timeout": 6, "inlang:timeout (language version only)": 6}  # English sources; English translations
+    assert first["steps"]["4_quality_filtering"]["dropped_by_reason"] == {"inlang:timeout": 6}  # English sources
+    assert first["steps"]["4_quality_filtering"]["versions_dropped_by_reason"] == {"inlang:timeout": 6}  # translations
     made = flaky.calls
     healthy = ScriptedClient(key)
     cached2 = CachedClient(healthy, tmp_path / "cache")
@@ -323,3 +324,86 @@ def test_insert_blank_and_question_rule():
     bad = {"fill_in_blank": "A [BLANK].", "question": "A [BLANK]?", "answer": "a", "distractors": ["b", "c", "d"]}
     with pytest.raises(AnswerError, match="question must not contain"):
         parse_answer(json.dumps(bad), QueryDraft)
+
+
+def test_judge_defaults():
+    """A local model votes once, greedily (its vote depends only on the sentence); several seeds of one endpoint
+    model sample at 0.7; named judge models vote greedily; an explicit temperature wins."""
+    from xlfact.builders.cli import judge_defaults
+
+    assert judge_defaults("hf", None, [], None) == (1, 0.0)
+    assert judge_defaults("hf", 3, [], None) == (3, 0.7)
+    assert judge_defaults("openai", None, [], None) == (3, 0.7)
+    assert judge_defaults("openai", None, ["a", "b"], None)[1] == 0.0
+    assert judge_defaults("openai", 1, [], None) == (1, 0.0)
+    assert judge_defaults("hf", 3, [], 0.2) == (3, 0.2)
+
+
+def test_translations_in_the_wrong_language_are_dropped_and_counted(docs, key):
+    """A "Japanese" version that is the English query, or a version in another script, parses and validates; it is
+    dropped as a language version (``versions_dropped``), never a unit, and never an item."""
+    def fn(request: Request) -> str:
+        if request.step != "translate":
+            return key(request)
+        p = request.payload
+        if p["target"] == "ja" and "France" in p["fill_in_blank"]:  # the English query, unchanged
+            return json.dumps({k: p[k] for k in ("fill_in_blank", "question", "answer", "distractors")})
+        if p["target"] == "ja" and "Germany" in p["fill_in_blank"]:  # Latin script for Japanese
+            return json.dumps({"fill_in_blank": "Doitsu no shuto wa [BLANK] desu.", "question": "Doitsu no shuto wa?",
+                               "answer": "Berurin", "distractors": ["Pari", "Uin", "Madorido"]})
+        if p["target"] == "en" and "スペイン" in p["fill_in_blank"]:  # Japanese text for English
+            return json.dumps({"fill_in_blank": "スペインの首都は[BLANK]です。", "question": "スペインの首都は？",
+                               "answer": "Madrid", "distractors": ["Rome", "Lisbon", "Paris"]}, ensure_ascii=False)
+        return key(request)
+
+    builder, items, report = run(docs, fn, judges=1)
+    check_accounting(report)
+    step = report["steps"]["3_query_crafting"]
+    assert step["versions_dropped_by_reason"] == {"translation:untranslated": 1, "translation:wrong_script": 2}
+    assert step["dropped"] == 0 and step["kept"] == step["in"]
+    assert report["language_versions"]["translation_dropped"] == 3
+    asked = {(i.fact_id, i.language) for i in items}
+    assert not {("p01-en#s0", "ja"), ("p02-en#s0", "ja"), ("p03-ja#s0", "en")} & asked
+    assert ("p04-en#s0", "ja") in asked
+    flagged = [d for d in builder.drops if d.get("language_version")]
+    assert {d["unit"] for d in flagged} == {"p01-en#s0@ja", "p02-en#s0@ja", "p03-ja#s0@en"}
+
+
+def test_script_check():
+    from xlfact.builders.adaxeval.language import script_share, translation_problem
+
+    assert script_share("フランスの首都はパリである。", "ja") == 1.0
+    assert script_share("The capital of France", "ja") == 0.0
+    assert script_share("ＤＮＡは遺伝情報を運ぶ。", "ja") > 0.5  # fullwidth Latin letters are Latin
+    assert script_share("Столица Франции", "ru") == 1.0 and script_share("123 !", "en") is None
+    assert script_share("whatever", "xx") is None  # a language without a known script: not checked
+    source = {"fill_in_blank": "The capital of France is [BLANK].", "question": "Which city is France's capital?"}
+    assert translation_problem(source, {**source, "question": "Quelle est la capitale ?"}, "fr") == "untranslated"
+    assert translation_problem(source, {"fill_in_blank": "La capitale de la France est [BLANK].",
+                                        "question": "Quelle ville est la capitale de la France ?"}, "fr") == ""
+
+
+def test_a_degenerate_cloze_is_not_repaired(docs, key):
+    """A cloze whose blank would be the whole sentence, or nearly, is refused (a counted drop with its reason),
+    never repaired into "[BLANK]."; a cloze that is [BLANK] alone is invalid too."""
+    def fn(request: Request) -> str:
+        if request.step != "craft":
+            return key(request)
+        data = json.loads(key(request).strip("`json\n"))
+        sentence = request.payload["sentence"]
+        if "France" in sentence:
+            data.update(fill_in_blank=sentence, answer=sentence)  # the blank would be the whole sentence
+        elif "Germany" in sentence:
+            data.update(fill_in_blank=sentence, answer="capital of Germany is Berlin")
+        elif "Spain" in sentence:
+            data.update(fill_in_blank="[BLANK].", answer=sentence.rstrip("."))
+        return json.dumps(data, ensure_ascii=False)
+
+    builder, items, report = run(docs, fn, judges=1)
+    check_accounting(report)
+    step = report["steps"]["3_query_crafting"]
+    assert step["dropped_by_reason"] == {"invalid": 3} and "blank_inserted" not in step["repaired"]
+    details = {d["unit"]: d["detail"] for d in builder.drops if d["step"] == "3_query_crafting"}
+    assert "degenerate cloze" in details["p01-en#s0"] and "degenerate cloze" in details["p02-en#s0"]
+    assert "[BLANK] alone" in details["p03-en#s0"]
+    assert all(i.question.strip(" .") != "[BLANK]" for i in items)

@@ -149,3 +149,48 @@ def test_translated_cloze_holds_one_blank(filler):
     assert run([(opening, 50.0)], cloze=False).count("[") > 1
     # a model that never opens a bracket ends without a blank (left to the step-3 repair or a counted drop)
     assert "[" not in run([(vocab.quote_ids, 40.0)], cloze=True)
+
+
+class ByPrompt:
+    """The tiny model biased for " true" when its prompt holds ``marker`` and for " false" otherwise: a judge that
+    can tell a fact from a filler sentence."""
+
+    def __init__(self, inner, tokenizer, marker: str, true_id: int, false_id: int, strength: float) -> None:
+        self.inner, self.tokenizer, self.marker, self.strength = inner, tokenizer, marker, strength
+        self.ids = (true_id, false_id)
+        self.forward = inner.forward
+        self.fact = False
+
+    def __call__(self, **kwargs):
+        cache = kwargs.get("cache", kwargs.get("past_key_values"))
+        if cache.get_seq_length() == 0:  # the prompt
+            self.fact = self.marker in self.tokenizer.decode(kwargs["input_ids"][0])
+        out = self.inner(**kwargs)
+        sign = 1.0 if self.fact else -1.0
+        out.logits[..., self.ids[0]] += sign * self.strength
+        out.logits[..., self.ids[1]] -= sign * self.strength
+        return out
+
+
+def test_judge_votes_follow_the_sentence(filler):
+    """Greedy (the default for --llm hf): a fact and a filler sentence get different votes, the same at every seed.
+    Sampled: the draw depends on the sentence, not on the seed alone (it used to give every sentence the votes of its
+    seed), and the same (sentence, seed) gives the same vote."""
+    fact, other = "The capital of France is Paris.", "We visited it with friends last summer."
+    true_id, false_id = filler._encode(" true")[0], filler._encode(" false")[0]
+    judge = SchemaFiller(ByPrompt(filler.model, filler.tokenizer, "Paris", true_id, false_id, 20.0), filler.tokenizer,
+                         max_string_tokens=4)
+
+    def vote(f, sentence: str, seed: int, temperature: float) -> bool:
+        text = f.fill(prompt(filler, f"Sentence: {sentence}\nAnswer: "), FactJudgement, {"sentence": sentence},
+                      temperature=temperature, seed=seed)
+        return json.loads(text)["factuality"]
+
+    for temperature in (0.0, 0.7):
+        assert [vote(judge, fact, s, temperature) for s in range(3)] == [True] * 3
+        assert [vote(judge, other, s, temperature) for s in range(3)] == [False] * 3
+    # an undecided (unbiased) model sampled hot: votes vary over sentences at one seed, and are stable per sentence
+    sentences = [f"Sentence number {i} of the list." for i in range(12)]
+    votes = [vote(filler, s, 0, 5.0) for s in sentences]
+    assert set(votes) == {True, False}, votes
+    assert [vote(filler, s, 0, 5.0) for s in sentences] == votes

@@ -50,3 +50,24 @@ def test_demo_command_runs_offline_and_reports(smollm2_dir, tmp_path, capsys):
     for sample in samples:  # real per-token log-probabilities: finite, negative, one per option
         scores = sample["total_consistency"]["scores"]
         assert len(scores) == 4 and all(-50.0 < s < 0.0 for s in scores)
+
+
+def test_demo_twice_in_a_row_each_run_in_its_own_folder(smollm2_dir, tmp_path, monkeypatch, capsys):
+    """`make demo && make demo`: the second run neither fails on the first run's files ("holds 2 runs") nor touches
+    them; each report reads the run just made."""
+    from xlfact.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["demo", "--model_dir", str(smollm2_dir), "--tasks", "polyfact_en", "--limit", "2", "--bootstrap", "10"]
+    assert main(argv) == 0
+    first = sorted((tmp_path / "runs" / "demo").iterdir())
+    assert len(first) == 1
+    first_report = (first[0] / "xlfact_report.json").read_bytes()
+    assert main(argv) == 0
+    runs = sorted((tmp_path / "runs" / "demo").iterdir())
+    assert len(runs) == 2 and runs[0] == first[0]
+    assert (first[0] / "xlfact_report.json").read_bytes() == first_report
+    for run in runs:
+        report = json.loads((run / "xlfact_report.json").read_text())
+        assert len(report["runs"]) == 1 and report["runs"][0]["folder"].startswith(str(run.relative_to(tmp_path)))
+    assert f"this run writes into {runs[1].relative_to(tmp_path)}/" in capsys.readouterr().out

@@ -68,3 +68,12 @@ def test_report_clc_per_paper():
     assert per["en"]["b"] == 1.0 and per["fr"]["a"] == 0.5 and per["fr"]["b"] == 0.0
     section = trace_report_section({"klar_trace": recs})
     assert "overall 0.4444" in section and "| fr   | 3 | 0.6667 | 0.3333 | 0.500 | 0.000 |" in section
+
+
+def test_report_clc_per_relation_is_null_for_a_relation_a_language_was_not_asked():
+    """A --limit run: fr was asked only relation a; its CLC in relation b is not measured (was 0.0)."""
+    recs = [{"benchmark": "klar_trace", "item": str(i), "lang": lang, "correct": True, "relation": rel}
+            for i, rel, langs in ((1, "a", ("en", "fr")), (2, "b", ("en",))) for lang in langs]
+    per = trace_relation_clc(recs)
+    assert per["fr"] == {"a": 1.0, "b": None} and per["en"] == {"a": 1.0, "b": 1.0}
+    assert "| fr   | 1 | 1.0000 | 0.5000 | 1.000 | –     |" in trace_report_section({"klar_trace": recs})

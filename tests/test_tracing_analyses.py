@@ -258,3 +258,43 @@ def test_the_papers_frequency_file_has_the_spec_properties():
     assert t.global_max == 59_735_284 and all(len(f.indices) == 1197 for f in t.languages.values())
     assert {lang: len(v) for lang, v in identical_object_indices(t).items()} == {
         "fr": 341, "es": 245, "ca": 192, "tr": 163, "el": 20, "uk": 19, "ru": 17, "zh": 1, "ja": 1, "ko": 1, "ar": 0}
+
+
+# ------------------------------------------------------------------------------------------------ only what was asked
+def test_limit_run_reports_unasked_relations_as_null():
+    """A --limit trace asked only capital_of facts: religion was not measured, so it is null (was 0.0 in fr and 1.0
+    in en), in accuracy and in CLC; with --mft-strict-languages it is 0 as MFT writes it."""
+    t = transfer_world()
+    asked = {"en": {1, 2}, "fr": {1, 2}}
+    out = analyse(t, [ckpt("step1", {"en": {1, 2}, "fr": {1}}, asked)])["checkpoints"]["step1"]
+    assert out["recall"]["per_language_per_relation_acc"] == {"en": {"capital_of": 1.0, "religion": None},
+                                                               "fr": {"capital_of": 0.5, "religion": None}}
+    assert out["clc"]["per_relation"] == {"en": {"capital_of": 1.0, "religion": None},
+                                          "fr": {"capital_of": 0.5, "religion": None}}
+    strict = analyse(t, [ckpt("step1", {"en": {1, 2}, "fr": {1}}, asked)], strict=True)["checkpoints"]["step1"]
+    assert strict["recall"]["per_language_per_relation_acc"]["fr"]["religion"] == 0.0
+    assert strict["clc"]["per_relation"]["en"]["religion"] == 1.0
+
+
+def test_clc_per_relation_with_asked_is_null_where_nothing_was_asked():
+    rel = {1: "a", 2: "a", 3: "b"}
+    out = clc_per_relation({"en": {1, 3}, "fr": {1}}, rel, asked={"en": {1, 2, 3}, "fr": {1, 2}})
+    assert out == {"en": {"a": 1.0, "b": 1.0}, "fr": {"a": 1.0, "b": None}}
+    assert clc_per_relation({"en": {1}, "fr": set()}, rel, asked={"en": {1}, "fr": {3}})["fr"] == {"a": None, "b": None}
+
+
+def test_transfer_share_series_each_have_their_own_colour_and_marker(tmp_path, monkeypatch):
+    from xlfact.analysis.tracing import plots
+
+    styles = plots.transfer_series_styles(["fr", "zh", "ja"])
+    assert len({(s["color"], s["marker"]) for s in styles.values()}) == len(styles) == 6
+    assert len({s["color"] for s in styles.values()}) == 6 and styles["fr"]["marker"] != styles[
+        "fr, identical objects set aside"]["marker"]
+    figures = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.setdefault(path.name, fig) and path)
+    t = transfer_world()
+    asked = {"en": {1, 2, 3, 4}, "fr": {1, 2, 3, 4}}
+    plots.plot_analysis(analyse(t, [ckpt("step1", {"en": {1}}, asked), ckpt("step2", {"en": {1, 2}}, asked)]),
+                        tmp_path)
+    lines = [line for line in figures["transfer_share.png"].axes[0].get_lines() if not line.get_label().startswith("_")]
+    assert len(lines) == 2 and len({(line.get_color(), line.get_marker()) for line in lines}) == 2

@@ -11,7 +11,10 @@ the main test run). One vLLM engine and one hf model (SmolLM2-135M-Instruct, flo
   with that one character stripped, not token ids: lm-eval returns text only);
 - CLiKA ``clika_xgeo_en`` (20 items, ../shared; the option-letter task): log-likelihoods within ``LL_TOL``, same
   verdicts;
-- ``xlfact report`` on the vLLM output folders.
+- ``xlfact report`` on the vLLM output folders;
+- ``xlfact build adaxeval --llm openai`` against a real ``vllm serve`` on 127.0.0.1 (the builders README's CPU recipe,
+  a free port; the server is killed at teardown): every answer parses (schema-bound ``response_format``), and the
+  build report's counts add up.
 
 vLLM runs with ``enable_prefix_caching=False`` (bit-reproducible scoring; it shares nothing for prompt-logprob requests
 anyway) and ``enforce_eager=True`` (no graph compilation: the engine starts in seconds, not minutes, on 2 cores).
@@ -170,3 +173,143 @@ def test_xlfact_report_on_the_vllm_runs(polyfact_runs, shared_runs):
         assert report["runs"]
     assert "polyfact" in json.loads((polyfact_runs["vllm"]["out"] / "xlfact_report.json").read_text())["runs"][0][
         "benchmarks"]
+
+
+# ------------------------------------------------------------------------------------ AdaXEval against `vllm serve`
+ADAXEVAL_CORPUS = [
+    {"doc_id": "p1-en", "lang": "en", "pair_id": "p1", "text": "The capital of France is Paris."},
+    {"doc_id": "p1-ja", "lang": "ja", "pair_id": "p1", "text": "フランスの首都はパリである。"},
+    {"doc_id": "p2-en", "lang": "en", "pair_id": "p2", "text": "Water boils at 100 degrees Celsius at sea level."},
+    {"doc_id": "p2-ja", "lang": "ja", "pair_id": "p2", "text": "水は海面で摂氏100度で沸騰する。"},
+]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def vllm_server(model_dir, tmp_path_factory):
+    """``vllm serve`` on 127.0.0.1 with the README's CPU recipe; killed (process group) at teardown, whatever
+    happened."""
+    import time
+    import urllib.request
+
+    port = _free_port()
+    log = tmp_path_factory.mktemp("vllm_serve") / "serve.log"
+    cmd = [str(Path(sys.executable).parent / "vllm"), "serve", str(model_dir), "--host", "127.0.0.1", "--port",
+           str(port), "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager"]
+    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
+    started = time.monotonic()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"vllm serve exited {proc.returncode}:\n{log.read_text()[-3000:]}")
+            if time.monotonic() - started > 600:
+                pytest.fail(f"vllm serve not ready after 600 s:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(2)
+        print(f"vllm serve ready in {time.monotonic() - started:.0f} s")
+        yield url
+    finally:
+        import signal
+
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def test_adaxeval_against_vllm_serve(vllm_server, model_dir, tmp_path):
+    """``xlfact build adaxeval --llm openai`` against a real ``vllm serve`` (SmolLM2-135M-Instruct, CPU): with the
+    schema sent as ``response_format``, every answer parses (no malformed answer, no refusal, no failed call; a
+    failure can only be a pydantic rule beyond the JSON schema, e.g. 4 distinct options), and the report's counts add
+    up: each step's units are kept or dropped, a step's input is the previous step's output, every call is a sent,
+    cached or merged one, every drop is in drops.jsonl."""
+    import time
+
+    from xlfact.cli import main as xlfact
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in ADAXEVAL_CORPUS), encoding="utf-8")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    code = xlfact(["build", "adaxeval", "--corpus", str(corpus), "--out", str(out), "--llm", "openai", "--base_url",
+                   vllm_server, "--model", str(model_dir), "--judges", "1", "--concurrency", "8", "--timeout", "300",
+                   "--no_progress"])
+    wall = time.monotonic() - started
+    report = json.loads((out / "build_report.json").read_text(encoding="utf-8"))
+    steps = report["steps"]
+    calls = sum(sum(s["calls"].values()) for s in steps.values())
+    parsed = sum(s["calls"].get("ok", 0) for s in steps.values())
+    failures = {k: v for s in steps.values() for k, v in s["calls"].items() if k != "ok"}
+    print(f"adaxeval on vllm serve: {calls} calls ({report['cache']}), {parsed} parsed and valid, failures "
+          f"{failures}, {report['items']} items, exit {code}, {wall:.0f} s")
+    for name, step in steps.items():
+        print(f"  {name}: in {step['in']} kept {step['kept']} dropped {step['dropped_by_reason']} "
+              f"versions dropped {step['versions_dropped_by_reason']} calls {step['calls']}")
+    assert steps["1_fact_detection"]["in"] == len(ADAXEVAL_CORPUS) and calls >= len(ADAXEVAL_CORPUS)
+    assert set(failures) <= {"failed:invalid"}, f"schema-bound answers must parse: {failures}"
+    assert report["cache"]["failed"] == 0
+    previous = None
+    for name, step in steps.items():
+        assert step["in"] == step["kept"] + step["dropped"] == step["kept"] + sum(step["dropped_by_reason"].values())
+        assert step["versions_dropped"] == sum(step["versions_dropped_by_reason"].values())
+        if previous is not None:
+            assert step["in"] == previous, name
+        previous = step["kept"]
+    cache = report["cache"]
+    assert calls == cache["hits"] + cache["misses"] + cache["failed"] + cache["merged"]
+    drops = (out / "drops.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(drops) == sum(s["dropped"] + s["versions_dropped"] for s in steps.values())
+    items = (out / "items.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(items) == report["items"] and code == (0 if items else 1)
+
+
+def test_adaxeval_steps_3_and_4_against_vllm_serve(vllm_server, model_dir, tmp_path):
+    """SmolLM2's own triples are mostly degenerate (the whole sentence), so a build rarely reaches steps 3 and 4; here
+    the pipeline's steps 3 and 4 run from given triples against the same server, so that the query, translation,
+    in-language and cross-language answers are schema-bound too: every call parses, counts add up."""
+    import time
+
+    from xlfact.builders.adaxeval.corpus import read_corpus
+    from xlfact.builders.adaxeval.llm import CachedClient, OpenAIClient
+    from xlfact.builders.adaxeval.pipeline import Builder, Fact, Settings
+    from xlfact.builders.adaxeval.schema import Triple
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in ADAXEVAL_CORPUS[:2]), encoding="utf-8")
+    docs = read_corpus(corpus)
+    client = CachedClient(OpenAIClient(vllm_server, str(model_dir), timeout=300), None)
+    builder = Builder(client, settings=Settings(), progress=False)
+    triples = {"en": Triple(subject="The capital of France", relation="is", object="Paris"),
+               "ja": Triple(subject="フランスの首都", relation="は", object="パリ")}
+    facts = [Fact(f"{d.doc_id}#s0", d, d.text, triple=triples[d.lang]) for d in docs]
+    builder.steps["2_triple_extraction"].units_in = builder.steps["2_triple_extraction"].kept = len(facts)
+    started = time.monotonic()
+    kept = builder.filter_quality(builder.craft_queries(facts, ["en", "ja"]), docs)
+    wall = time.monotonic() - started
+    steps = builder.report([])["steps"]
+    for name in ("3_query_crafting", "4_quality_filtering"):
+        step = steps[name]
+        print(f"  {name}: in {step['in']} kept {step['kept']} dropped {step['dropped_by_reason']} versions dropped "
+              f"{step['versions_dropped_by_reason']} calls {step['calls']}")
+        assert set(step["calls"]) <= {"ok", "failed:invalid"}, step["calls"]
+        assert step["in"] == step["kept"] + step["dropped"]
+    assert steps["3_query_crafting"]["calls"].get("ok", 0) >= 1, "at least one query was crafted"
+    assert steps["4_quality_filtering"]["in"] == steps["3_query_crafting"]["kept"]
+    print(f"steps 3-4 on vllm serve: {client.misses} calls, {len(kept)} facts kept, {wall:.0f} s")

@@ -42,9 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", required=True, help="recipe YAML, or the name of a shipped config")
         if name == "fictional":
             p.add_argument("--lang", help="target language (shortcut for fictional.lang=LANG)")
-        p.add_argument("--dry-run", action="store_true",
+        p.add_argument("--dry_run", action="store_true",
                        help="check the recipe (every key and type, the local paths), build the trainer arguments and "
                             "the LoRA config, print the effective recipe, and load no model or data")
+        p.add_argument("--dry-run", dest="dry_run", action="store_true", help=argparse.SUPPRESS)  # old spelling
         p.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. training.learning_rate=1e-4")
     return parser
 

@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="fictional_clika", help="a fictional recipe (default fictional_clika)")
     parser.add_argument("--langs", required=True, help="comma-separated CLiKA targets, e.g. de,fr,it,pl,ru,ar,he,ja,zh")
     parser.add_argument("--output_path", "--out", dest="out", required=True, type=Path, help="sweep folder")
-    parser.add_argument("--batch-size", type=int, default=32, help="lm-eval batch size")
+    parser.add_argument("--batch_size", type=int, default=32, help="lm-eval batch size")
+    parser.add_argument("--batch-size", dest="batch_size", type=int, help=argparse.SUPPRESS)  # old spelling
     parser.add_argument("--device", default="cpu", help="lm-eval device (cuda, cpu)")
     parser.add_argument("--limit", type=int, help="evaluate only the first N items per task (smoke runs)")
     parser.add_argument("overrides", nargs="*", help="dotted key=value overrides for every language's recipe")

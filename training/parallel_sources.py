@@ -12,7 +12,8 @@
   consecutive pairs together as the authors' ``collect_parallel_hf_chunks`` does; at most ``--max-pairs`` each
   (the authors: 1,000,000).
 
-Each of the two pair sources is a hub id (read with ``datasets.load_dataset(..., streaming=True)``) or a local file
+Each of the two pair sources is a hub id (read through :func:`xlfact.core.hub.load_hub_dataset` with ``streaming=True``;
+``revision`` in :data:`PAIR_SOURCES` pins the default hub ids, ``None``: not pinned) or a local file
 (``.jsonl``, ``.csv`` or ``.parquet`` with the same columns) — the route tests and offline users take.
 """
 
@@ -27,14 +28,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+from xlfact.core.hub import load_hub_dataset
 from xlfact.core.jsonl import read_jsonl
 from xlfact.tasks.polyfact.data import LANGUAGES as POLYFACT_LANGUAGES
 from xlfact.training.config import RecipeError
 
 TED_ALIASES = {"zh-cn": "zh"}
 PAIR_SOURCES = {
-    "samanantar": {"hub": "ai4bharat/samanantar", "config": "bn", "src": "src", "tgt": "tgt", "lang": "bn"},
-    "rogendo": {"hub": "Rogendo/English-Swahili-Sentence-Pairs", "config": None, "src": "English sentence",
+    "samanantar": {"hub": "ai4bharat/samanantar", "config": "bn", "revision": None, "src": "src", "tgt": "tgt",
+                   "lang": "bn"},
+    "rogendo": {"hub": "Rogendo/English-Swahili-Sentence-Pairs", "config": None, "revision": None,
+                "src": "English sentence",
                 "tgt": "Swahili Translation", "lang": "sw"},
 }
 
@@ -78,12 +82,11 @@ def pair_rows(name: str, source: str, max_pairs: int | None) -> Iterator[dict]:
     elif path.suffix or source.startswith(("/", ".")):
         raise RecipeError(f"--{name}: file {source} not found")
     else:
-        import datasets
-
-        kwargs = {"split": "train", "streaming": True}
-        if spec["config"]:
-            kwargs["name"] = spec["config"]
-        stream = datasets.load_dataset(source, **kwargs)
+        stream = load_hub_dataset(source, spec["config"], split="train", streaming=True,
+                                  revision=spec["revision"] if source == spec["hub"] else None,
+                                  benchmark=f"--{name}",
+                                  offline_hint=f"Offline, pass a local .jsonl, .csv or .parquet file with the columns "
+                                               f"{spec['src']!r} and {spec['tgt']!r} as --{name} PATH.")
     seen = 0
     for row in stream:
         src, tgt = row.get(spec["src"]), row.get(spec["tgt"])
@@ -125,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ted", help="TED2025 multi_way.jsonl (local file)")
     parser.add_argument("--samanantar", help="hub id (ai4bharat/samanantar) or local file with src/tgt columns")
     parser.add_argument("--rogendo", help="hub id (Rogendo/English-Swahili-Sentence-Pairs) or local file")
-    parser.add_argument("--max-pairs", type=int, default=1_000_000, help="pairs per pair source (authors: 1e6)")
+    parser.add_argument("--max_pairs", type=int, default=1_000_000, help="pairs per pair source (authors: 1e6)")
+    parser.add_argument("--max-pairs", dest="max_pairs", type=int, help=argparse.SUPPRESS)  # old spelling
     args = parser.parse_args(argv)
     if not (args.ted or args.samanantar or args.rogendo):
         parser.error("give at least one of --ted, --samanantar, --rogendo")

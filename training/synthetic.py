@@ -16,6 +16,8 @@ import json
 import random
 from pathlib import Path
 
+from xlfact.core.jsonl import read_jsonl
+
 SYNTHETIC_LANGUAGES = ("en", "de", "ru")
 _CONSONANTS = "bdklmnrstvz"
 _VOWELS = "aeiou"
@@ -116,8 +118,7 @@ def tokenizer_texts(data_dir: str | Path) -> list[str]:
     """Texts to train a tiny model's tokenizer on: every question with its answer, and every option."""
     texts: list[str] = []
     for file in sorted(Path(data_dir).glob("*/test.jsonl")):
-        for line in file.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
+        for _, row in read_jsonl(file):
             texts.append(f"Question: {row['question']}\nAnswer: {row['answer_text']}")
             texts.extend(row[f"option_{c}"] for c in "abcd")
     return texts
@@ -169,8 +170,7 @@ def warm_up_on_options(
 
     from xlfact.training.data import cloze_prompt
 
-    rows = [json.loads(line) for file in sorted(Path(data_dir).glob("*/test.jsonl"))
-            for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [row for file in sorted(Path(data_dir).glob("*/test.jsonl")) for _, row in read_jsonl(file)]
     if not rows:
         raise ValueError(f"{data_dir}: no <lang>/test.jsonl rows to warm up on")
     tokenizer = AutoTokenizer.from_pretrained(model_dir)

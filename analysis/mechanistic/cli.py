@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
+from xlfact.core.jsonl import read_jsonl
 from xlfact.core.values import ArgumentParser, arg_count, arg_positive_number, arg_size
 from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
 
@@ -45,16 +46,26 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
                    help="output folder (JSON, PNG figures, cache/)")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...); default cpu")
     p.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "float16", "auto"))
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no_progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", dest="no_progress", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
 
 
 def _text_flags(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--text-dir", help="folder of <lang>.txt, one text unit (sentence) a line")
-    src.add_argument("--ted-jsonl", help="TED2025 multi_way.jsonl (the paper's corpus), the authors' chunking")
-    src.add_argument("--hub-dataset", help="Hugging Face dataset repo holding TED2025 multi_way.jsonl")
-    src.add_argument("--klar-dir", help="KLAR-CLC folder: sentences built from its facts (the default source, with "
+    src.add_argument("--text_dir", help="folder of <lang>.txt, one text unit (sentence) a line")
+    src.add_argument("--text-dir", dest="text_dir",
+                   help=argparse.SUPPRESS)  # old spelling
+    src.add_argument("--ted_jsonl", help="TED2025 multi_way.jsonl (the paper's corpus), the authors' chunking")
+    src.add_argument("--ted-jsonl", dest="ted_jsonl",
+                   help=argparse.SUPPRESS)  # old spelling
+    src.add_argument("--hub_dataset", help="Hugging Face dataset repo holding TED2025 multi_way.jsonl")
+    src.add_argument("--hub-dataset", dest="hub_dataset",
+                   help=argparse.SUPPRESS)  # old spelling
+    src.add_argument("--klar_dir", help="KLAR-CLC folder: sentences built from its facts (the default source, with "
                                         "$XLFACT_KLAR_DIR or ./KLAR-CLC)")
+    src.add_argument("--klar-dir", dest="klar_dir",
+                   help=argparse.SUPPRESS)  # old spelling
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,31 +77,51 @@ def build_parser() -> argparse.ArgumentParser:
     _model_flags(p)
     items = p.add_mutually_exclusive_group()
     items.add_argument("--items", help="JSONL of {lang, prompt, answer, answer_en[, decoy]}")
-    items.add_argument("--polyfact-dir", help="PolyFact folder <dir>/<lang>/test.jsonl: items from its questions")
-    p.add_argument("--klar-dir", help="KLAR-CLC folder (the default item source)")
+    items.add_argument("--polyfact_dir", help="PolyFact folder <dir>/<lang>/test.jsonl: items from its questions")
+    items.add_argument("--polyfact-dir", dest="polyfact_dir",
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--klar_dir", help="KLAR-CLC folder (the default item source)")
+    p.add_argument("--klar-dir", dest="klar_dir",
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--langs", type=_langs, default=None, help="languages (KLAR default: es,fr,ru,zh,ja,ar)")
-    p.add_argument("--per-relation", type=arg_count, default=1,
+    p.add_argument("--per_relation", type=arg_count, default=1,
                    help="KLAR: first N samples of each relation and language")
+    p.add_argument("--per-relation", dest="per_relation", type=arg_count,
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--specimen", action="append", default=None,
                    help="KLAR LANG/RELATION#INDEX to include first (default: the paper's Figure 3 facts)")
     p.add_argument("--limit", type=arg_count, default=None, help="at most N items")
-    p.add_argument("--final-norm", choices=("model", "authors"), default="model",
+    p.add_argument("--final_norm", choices=("model", "authors"), default="model",
                    help="model: the model's own logits at the last point (default); authors: re-apply the final norm "
                         "to every point as the notebook did")
-    p.add_argument("--batch-size", type=arg_size, default=8)
-    p.add_argument("--plot-items", type=arg_count, default=6, help="specimen figures for the first N items")
+    p.add_argument("--final-norm", dest="final_norm", choices=("model", "authors"),
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--batch_size", type=arg_size, default=8)
+    p.add_argument("--batch-size", dest="batch_size", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--plot_items", type=arg_count, default=6, help="specimen figures for the first N items")
+    p.add_argument("--plot-items", dest="plot_items", type=arg_count,
+                   help=argparse.SUPPRESS)  # old spelling
 
     p = sub.add_parser("lape", help="language-specific MLP neurons (paper Figs. 5, 14)")
     _model_flags(p)
     _text_flags(p)
     p.add_argument("--langs", type=_langs, default=list(PAPER_LANGS))
-    p.add_argument("--tokens-per-lang", type=arg_size, default=2_000_000)
-    p.add_argument("--seq-len", type=arg_size, default=1024)
-    p.add_argument("--batch-size", type=arg_size, default=8)
+    p.add_argument("--tokens_per_lang", type=arg_size, default=2_000_000)
+    p.add_argument("--tokens-per-lang", dest="tokens_per_lang", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--seq_len", type=arg_size, default=1024)
+    p.add_argument("--seq-len", dest="seq_len", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--batch_size", type=arg_size, default=8)
+    p.add_argument("--batch-size", dest="batch_size", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--frac", type=arg_positive_number, default=0.01,
                    help="selected share of all neurons (k = int(L*I*frac))")
-    p.add_argument("--k-rounding", choices=("int", "round"), default="int",
+    p.add_argument("--k_rounding", choices=("int", "round"), default="int",
                    help="int: run_lape.py (default); round: the paper-era notebook")
+    p.add_argument("--k-rounding", dest="k_rounding", choices=("int", "round"),
+                   help=argparse.SUPPRESS)  # old spelling
 
     p = sub.add_parser("lahis", help="language-important attention heads (paper Figs. 7, 8)")
     _model_flags(p)
@@ -98,21 +129,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--langs", type=_langs, default=list(PAPER_LANGS))
     p.add_argument("--chunks", type=arg_size, default=500, help="chunks per language (seed-86 shuffle, first N)")
     p.add_argument("--join", type=arg_size, default=5, help="text-dir / KLAR units joined N at a time into one chunk")
-    p.add_argument("--max-length", type=arg_size, default=512)
+    p.add_argument("--max_length", type=arg_size, default=512)
+    p.add_argument("--max-length", dest="max_length", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--lr", type=arg_positive_number, default=1e-2)
-    p.add_argument("--mask-dtype", choices=("model", "bfloat16", "float32"), default="model",
+    p.add_argument("--mask_dtype", choices=("model", "bfloat16", "float32"), default="model",
                    help="dtype of the head mask (the authors: bfloat16)")
+    p.add_argument("--mask-dtype", dest="mask_dtype", choices=("model", "bfloat16", "float32"),
+                   help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--noncausal", "--lahis-noncausal", dest="noncausal", action="store_true",
                    help="bidirectional attention, to reproduce the authors' published tensors (spec 0.10); labelled "
                         "'noncausal' in every output and never comparable with causal runs")
 
     p = sub.add_parser("failures", help="failure modes of KLAR-CLC outputs (paper App. C)")
     p.add_argument("runs", nargs="*", help="one or two lm-eval --output_path folders of klar_* runs (A [B])")
-    p.add_argument("--authors-json", action="append", default=[],
+    p.add_argument("--authors_json", action="append", default=[],
                    help="the authors' results/klar/<model>_klar.json instead of a run (repeatable)")
-    p.add_argument("--klar-dir", help="KLAR-CLC folder (for object_en)")
-    p.add_argument("--proper-relations", default=None, help="comma-separated proper-noun relations (default: the "
+    p.add_argument("--authors-json", dest="authors_json", action="append",
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--klar_dir", help="KLAR-CLC folder (for object_en)")
+    p.add_argument("--klar-dir", dest="klar_dir",
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--proper_relations", default=None, help="comma-separated proper-noun relations (default: the "
                                                             "spec's 12)")
+    p.add_argument("--proper-relations", dest="proper_relations",
+                   help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--labels", default=None, help="names of the runs in titles and summaries, comma-separated, one "
+                   "per run (default: each run folder's or file's name)")
     p.add_argument("--output_path", "--out", dest="out", required=True)
 
     p = sub.add_parser("compare", help="two analysis output folders side by side (paper App. E)")
@@ -142,10 +185,8 @@ def cmd_lens(args: argparse.Namespace) -> dict[str, Any]:
     cache = out / "cache" / f"lens-{_fingerprint(args.model, args.dtype, args.final_norm, items)}.jsonl"
     done: dict[int, dict[str, Any]] = {}
     if cache.is_file():
-        for line in cache.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                done[row["position"]] = row["result"]
+        for _, row in read_jsonl(cache, error=AnalysisInputError, unit="line"):
+            done[row["position"]] = row["result"]
     todo = [i for i in range(len(items)) if i not in done]
     batches = [todo[s:s + args.batch_size] for s in range(0, len(todo), args.batch_size)]
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -267,6 +308,7 @@ def cmd_failures(args: argparse.Namespace) -> dict[str, Any]:
     runs += [(r, failures.records_from_authors(r)) for r in args.authors_json]
     if not 1 <= len(runs) <= 2:
         raise AnalysisInputError(f"failures: give one or two runs (got {len(runs)})")
+    labels = run_labels(args.labels, [r for r, _ in runs])
     proper = (tuple(x.strip() for x in args.proper_relations.split(",") if x.strip()) if args.proper_relations
               else failures.PROPER_NOUN_RELATIONS)
     analysed = []
@@ -275,21 +317,36 @@ def cmd_failures(args: argparse.Namespace) -> dict[str, Any]:
                                              {r["relation"] for r in records})
         analysed.append(failures.analyse(records, object_en, proper))
     out = Path(args.out)
-    result: dict[str, Any] = {"name": "failures.json", "runs": [r for r, _ in runs], "analyses": analysed,
-                              "figures": []}
+    result: dict[str, Any] = {"name": "failures.json", "runs": [r for r, _ in runs], "labels": labels,
+                              "analyses": analysed, "figures": []}
     for n, a in enumerate(analysed):
         per = a["per_language"]
         result["figures"].append(str(plots.grouped_bars(
             {c: {lang: v[f"{c}_pct"] for lang, v in per.items()} for c in ("english_leak", "empty", "numeric",
                                                                            "other")},
-            out / f"failures_{'ab'[n]}.png", f"wrong answers by class: {runs[n][0]}", "% of samples", stacked=True)))
+            out / f"failures_{'ab'[n]}.png", f"wrong answers by class: {labels[n]}", "% of samples", stacked=True,
+            empty_text=f"no wrong answers in {labels[n]}")))
     if len(analysed) == 2:
         result["regressions"] = reg = failures.regressions(analysed[0], analysed[1])
         result["figures"].append(str(plots.grouped_bars(
             {c: {lang: v[c] for lang, v in reg.items()} for c in ("english_leak", "incoherent", "other")},
-            out / "failures_regressions.png", "regressions (A correct, B wrong) by B's class", "items",
-            stacked=True)))
+            out / "failures_regressions.png", f"regressions ({labels[0]} correct, {labels[1]} wrong) by "
+            f"{labels[1]}'s class", "items", stacked=True,
+            empty_text=f"no regressions: no item correct in {labels[0]} is wrong in {labels[1]}")))
     return result
+
+
+def run_labels(text: str | None, runs: Sequence[str]) -> list[str]:
+    """The runs' names for titles and summaries: ``--labels`` (one per run), else each folder's or file's name
+    (``runs/base-klar`` -> ``base-klar``), never a machine path."""
+    if text is None:
+        names = [Path(r).name or str(r) for r in runs]
+        return names if len(set(names)) == len(names) else [f"{'AB'[n]}: {name}" for n, name in enumerate(names)]
+    labels = [x.strip() for x in text.split(",")]
+    if len(labels) != len(runs) or not all(labels):
+        raise AnalysisInputError(f"--labels {text!r}: expected {len(runs)} non-empty comma-separated labels, one per "
+                                 "run")
+    return labels
 
 
 def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
@@ -324,6 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     path = write_json_atomic(Path(args.out) / result.pop("name"), result)
     print(f"wrote {path} and {len(result.get('figures', []))} figures")
+    from xlfact.analysis.mechanistic.summary import SUMMARIES
+
+    for line in SUMMARIES[args.command](result):
+        print(line)
     return 0
 
 

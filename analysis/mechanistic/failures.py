@@ -20,7 +20,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from xlfact.analysis.mechanistic.common import AnalysisInputError
+from xlfact.core.runs import load_runs
+from xlfact.evaluators.klar import BENCHMARK
 from xlfact.evaluators.matching import answer_matches, normalize_answer
+from xlfact.tasks.klar.data import read_relation_file, resolve_klar_dir
 
 PROPER_NOUN_RELATIONS: tuple[str, ...] = (
     "applies_to_jurisdiction", "capital", "capital_of", "continent", "country_of_citizenship", "developer",
@@ -44,8 +48,6 @@ def classify(prediction: str | None, target: str, object_en: str | None, correct
 
 def english_objects(klar_dir: Any, langs: Iterable[str], relations: Iterable[str]) -> dict[tuple[str, str, str], str]:
     """``(lang, relation, index) -> object_en`` from the KLAR-CLC files (each sample's ``object_en``)."""
-    from xlfact.tasks.klar.data import read_relation_file, resolve_klar_dir
-
     root = resolve_klar_dir(klar_dir)
     out = {}
     for lang in set(langs):
@@ -58,10 +60,6 @@ def english_objects(klar_dir: Any, langs: Iterable[str], relations: Iterable[str
 def records_from_run(path: str) -> list[dict[str, Any]]:
     """KLAR records ``{lang, relation, item, prediction, target, correct}`` of one lm-eval output folder, read through
     the project's reader of ``--log_samples`` output."""
-    from xlfact.analysis.mechanistic.common import AnalysisInputError
-    from xlfact.core.runs import load_runs
-    from xlfact.evaluators.klar import BENCHMARK
-
     records = [r for run in load_runs([path]) for task in run.benchmarks.get(BENCHMARK, []) for r in run.records(task)]
     if not records:
         raise AnalysisInputError(f"{path}: no KLAR-CLC records in its samples files (run klar_* tasks with "

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from xlfact.analysis.mechanistic.common import decoder_layers
+
 BIDIRECTIONAL = "xlfact_bidirectional"
 TOP_FRAC = 0.02
 
@@ -50,8 +52,6 @@ def set_attention(model, noncausal: bool) -> str:
 
 def attach_head_mask(model, mask):
     """Pre-hooks that scale head h of layer l by ``mask[l, h]`` before o_proj; returns the hook handles."""
-    from xlfact.analysis.mechanistic.common import decoder_layers
-
     handles = []
     n_heads = mask.shape[1]
     for i, layer in enumerate(decoder_layers(model)):

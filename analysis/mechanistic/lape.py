@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from xlfact.analysis.mechanistic.common import AnalysisInputError, decoder_layers
+
 EPS = 1e-9
 
 
@@ -37,8 +39,6 @@ def windows(ids: Sequence[int], seq_len: int):
 
 
 def gate_modules(model) -> list:
-    from xlfact.analysis.mechanistic.common import AnalysisInputError, decoder_layers
-
     mods = []
     for i, layer in enumerate(decoder_layers(model)):
         mlp = getattr(layer, "mlp", None)

@@ -20,6 +20,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from xlfact.analysis.mechanistic.common import final_norm
+
 TARGETS = ("answer", "answer_en", "decoy")
 RULES = ("last", "first")
 
@@ -30,6 +32,22 @@ def target_token_ids(tokenizer, text: str) -> tuple[int, int]:
     if not ids:
         raise ValueError(f"answer {text!r} encodes to no token")
     return ids[-1], ids[0]
+
+
+def token_text(tokenizer, token_id: int) -> str:
+    """One token as a reader sees it: its decoded text (``" L"``, ``"res"``, ``" French"``), not the byte-level piece
+    (``"ĠL"``). A token that holds only part of a character's UTF-8 bytes decodes alone to "\ufffd"; it is shown as
+    those bytes instead (``" \\xe6"`` for the first piece of 法语 in SmolLM2's vocabulary)."""
+    text = tokenizer.decode([token_id])
+    if "\ufffd" not in text:
+        return text
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    byte_of = {char: byte for byte, char in bytes_to_unicode().items()}
+    piece = tokenizer.convert_ids_to_tokens(token_id)
+    if piece and all(char in byte_of for char in piece):  # a byte-level BPE piece (GPT-2 style vocabularies)
+        return bytes(byte_of[char] for char in piece).decode("utf-8", errors="backslashreplace")
+    return text
 
 
 def ranks_of(logits, target_ids):
@@ -44,8 +62,6 @@ def ranks_of(logits, target_ids):
 def point_logits(model, hidden_states, last_index, final_norm_mode: str = "model", model_logits=None):
     """Logits [points, batch, vocab] at each sequence's last prompt position, in float32."""
     import torch
-
-    from xlfact.analysis.mechanistic.common import final_norm
 
     norm = final_norm(model)
     head = model.get_output_embeddings()
@@ -88,7 +104,8 @@ def lens_batch(model, tokenizer, items: Sequence[dict[str, Any]], final_norm_mod
             res: dict[str, Any] = {k: item[k] for k in item if k != "prompt"}
             for j, (t, r) in enumerate(names):
                 res[f"{t}_rank_{r}"] = ranks[:, j].tolist()
-                res[f"{t}_token_{r}"] = tokenizer.convert_ids_to_tokens(ids[t][RULES.index(r)])
+                res[f"{t}_token_{r}"] = tokenizer.convert_ids_to_tokens(ids[t][RULES.index(r)])  # vocabulary piece
+                res[f"{t}_text_{r}"] = token_text(tokenizer, ids[t][RULES.index(r)])  # what figures and tables show
                 res[f"{t}_model_rank_{r}"] = int(own_ranks[j])
             res["final_top1"] = tokenizer.decode([int(own[b].argmax())])
             last_ids = {t: ids[t][0] for t in ids}

@@ -42,8 +42,8 @@ def lens_specimen(item: dict[str, Any], rule: str, path: Path, title: str = "") 
     for target, (c, ls, label) in styles.items():
         key = f"{target}_rank_{rule}"
         if key in item:
-            token = item.get(f"{target}_token_{rule}", "")
-            ax.plot(x, [math.log1p(v) for v in item[key]], color=c, ls=ls, lw=2, label=f"{label} [{token}]")
+            token = item.get(f"{target}_text_{rule}", item.get(f"{target}_token_{rule}", ""))  # decoded text
+            ax.plot(x, [math.log1p(v) for v in item[key]], color=c, ls=ls, lw=2, label=f"{label}, token “{token}”")
     ax.invert_yaxis()
     ax.set_xlabel("point (0 = embeddings)")
     ax.set_ylabel("log(1 + rank)")
@@ -127,7 +127,8 @@ def lape_ecdf(per_layer: dict[str, dict[str, Sequence[int]]], path: Path, d_ks: 
         for t in totals:
             run += t
             cum.append(run)
-        label = model + (f" (D_KS {d_ks[model]:.4f})" if model in d_ks else " (base)")
+        reference = next((m for m in per_layer if m not in d_ks), "")
+        label = f"{model} (D_KS {d_ks[model]:.4f} vs {reference})" if model in d_ks else f"{model} (reference)"
         ax.step(range(n_layers), [c / run if run else 0 for c in cum], where="post", label=label)
     ax.set_xlabel("layer (0-based)")
     ax.set_ylabel("cumulative share")
@@ -175,9 +176,17 @@ def layer_profiles(profiles: dict[str, Sequence[float]], path: Path, title: str)
 
 
 def grouped_bars(values: dict[str, dict[str, float]], path: Path, title: str, ylabel: str,
-                 stacked: bool = False) -> Path:
-    """Bars per language: ``values[series][lang]`` (failure classes, stable/changed heads, neuron count changes)."""
+                 stacked: bool = False, empty_text: str = "") -> Path:
+    """Bars per language: ``values[series][lang]`` (failure classes, stable/changed heads, neuron count changes).
+    With ``empty_text``, a figure with nothing to draw (no language, or every bar 0) says that sentence instead of
+    drawing an empty scale."""
     plt = _plt()
+    if empty_text and not any(v for s in values.values() for v in s.values()):
+        fig, ax = plt.subplots(figsize=(5, 2.4))
+        ax.text(0.5, 0.5, empty_text, ha="center", va="center", fontsize=11, wrap=True, transform=ax.transAxes)
+        ax.set_axis_off()
+        ax.set_title(title, fontsize=9)
+        return _save(fig, path)
     series = list(values)
     langs = sorted({lang for s in values.values() for lang in s})
     fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(langs) + 2), 3.6))

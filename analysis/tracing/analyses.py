@@ -12,8 +12,10 @@
   rule is reconstructed, MFT never wrote that file).
 
 Facts, languages and orders come from the frequency file. By default a language is analysed only if the records have
-it, over the facts the records asked (so ``--limit`` runs are not scored as all-wrong on facts never asked);
-``mft_strict_languages=True`` reproduces MFT: every language and fact of the file, unasked ones incorrect.
+it, over the facts the records asked (so ``--limit`` runs are not scored as all-wrong on facts never asked), and a
+relation with no fact asked is null in ``per_language_per_relation_acc`` and ``clc.per_relation`` (not measured);
+``mft_strict_languages=True`` reproduces MFT: every language and fact of the file, unasked ones incorrect, 0 for a
+relation without facts asked.
 """
 
 from __future__ import annotations
@@ -213,23 +215,24 @@ def analyse_checkpoint(
                for lang in langs}
     correct_sets = {lang: {int(i) for i in a.indices[a.labels]} for lang, a in arrays.items()}
     clc_figures = clc(correct_sets, langs)
-    clc_figures["per_relation"] = clc_per_relation(correct_sets, relation_of, langs) if clc_figures["available"] \
-        else {}
+    clc_figures["per_relation"] = clc_per_relation(
+        correct_sets, relation_of, langs, asked=None if strict else records.asked) if clc_figures["available"] else {}
     pooled_f = np.concatenate([a.freqs for a in arrays.values()]) if arrays else np.zeros(0, dtype=np.int64)
     pooled_l = np.concatenate([a.labels for a in arrays.values()]) if arrays else np.zeros(0, dtype=bool)
     pooled_m = int(pooled_f.max()) if len(pooled_f) else 0
     per_edges = frequency_edges(table.global_max)
     classifier = {lang: threshold_classifier(a.indices, a.freqs, a.labels) for lang, a in arrays.items()}
     n_total = sum(len(records.asked.get(lang, ())) for lang in langs)
-    per_relation_acc: dict[str, dict[str, float]] = {}
-    for lang in langs:  # MFT's per_language_per_relation_acc: relations sorted, 0 for a relation without facts asked
+    per_relation_acc: dict[str, dict[str, float | None]] = {}
+    for lang in langs:  # MFT's per_language_per_relation_acc: relations sorted; a relation without facts asked is
+        # None (not measured: a --limit run), or 0 as MFT writes it with mft_strict_languages
         asked, right = records.asked.get(lang, set()), records.correct.get(lang, set())
         counts: dict[str, list[int]] = {rel: [0, 0] for rel in sorted(set(table.languages[lang].relations))}
         for i, rel in zip(table.languages[lang].indices.tolist(), table.languages[lang].relations):
             if i in asked:
                 counts[rel][0] += int(i in right)
                 counts[rel][1] += 1
-        per_relation_acc[lang] = {rel: (c / n if n else 0.0) for rel, (c, n) in counts.items()}
+        per_relation_acc[lang] = {rel: (c / n if n else 0.0 if strict else None) for rel, (c, n) in counts.items()}
     return {
         "step": records.step,
         "languages": langs,

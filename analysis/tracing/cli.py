@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -42,8 +43,10 @@ def frequency_main(argv: list[str]) -> int:
     parser.add_argument("--frequencies", required=True)
     parser.add_argument("--output_path", "--out", dest="out", required=True)
     parser.add_argument("--plots", default=None, help="folder for recall_vs_frequency.png and transfer_share.png")
-    parser.add_argument("--mft-strict-languages", action="store_true",
+    parser.add_argument("--mft_strict_languages", action="store_true",
                         help="every language and fact of the frequency file, unasked ones counted incorrect (MFT)")
+    parser.add_argument("--mft-strict-languages", dest="mft_strict_languages", action="store_true",
+                   help=argparse.SUPPRESS)  # old spelling
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.analyses import analyse
     from xlfact.analysis.tracing.frequencies import read_frequencies
@@ -81,14 +84,18 @@ def similarity_main(argv: list[str]) -> int:
         description="Per checkpoint and layer, the mean cosine (clipped to [0, 1]) of each language's last-token "
         "hidden state of the parallel fact sentences with English's, per fact class (fn/tp/tn/fp/all from the final "
         "checkpoint's classifier in --analysis, identical-object facts removed). Writes --out JSON "
-        "{checkpoints: {name: {lang: {class: {layer: value}}}}}.",
+        "{checkpoints: {name: {lang: {class: {n: facts, by_layer: {layer: value or null}}}}}} (null: no fact in the "
+        "class) and, with --plots, similarity_by_layer.png.",
     )
     parser.add_argument("--checkpoints", nargs="+", required=True, help="checkpoint folders (or folders of them)")
     parser.add_argument("--analysis", required=True, help="the JSON written by 'xlfact trace frequency'")
     parser.add_argument("--frequencies", required=True)
-    parser.add_argument("--klar-dir", required=True)
+    parser.add_argument("--klar_dir", "--klar-dir", required=True)
     parser.add_argument("--output_path", "--out", dest="out", required=True)
-    parser.add_argument("--batch-size", type=arg_size, default=64)
+    parser.add_argument("--batch_size", type=arg_size, default=64)
+    parser.add_argument("--batch-size", dest="batch_size", type=arg_size,
+                   help=argparse.SUPPRESS)  # old spelling
+    parser.add_argument("--plots", default=None, help="folder for similarity_by_layer.png")
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.frequencies import read_frequencies
     from xlfact.analysis.tracing.similarity import class_members, fact_lines, last_token_states, similarity_by_class
@@ -134,5 +141,28 @@ def similarity_main(argv: list[str]) -> int:
             position[lang] = {i: k for k, i in enumerate(ids)}
         out["checkpoints"][folder.name] = similarity_by_class(states, position, members)
         write_json_atomic(args.out, out)
-    print(f"{len(folders)} checkpoints, {len(langs)} languages; wrote {args.out}")
+    written = []
+    if args.plots and out["checkpoints"]:
+        from xlfact.analysis.tracing.plots import plot_similarity
+
+        written = plot_similarity(out, Path(args.plots))
+    print(f"{len(folders)} checkpoints, {len(langs)} languages; wrote {args.out}"
+          + (f", {', '.join(map(str, written))}" if written else ""))
+    for line in similarity_summary(out):
+        print(line)
     return 0
+
+
+def similarity_summary(out: dict) -> list[str]:
+    """What the last checkpoint shows, one line per language: each class's mean over layers and its fact count."""
+    if not out["checkpoints"]:
+        return []
+    last = list(out["checkpoints"])[-1]
+    lines = [f"{last}: mean cosine with English over layers, by fact class (n facts)"]
+    for lang, classes in out["checkpoints"][last].items():
+        cells = []
+        for cls, entry in classes.items():
+            values = [v for v in entry["by_layer"].values() if v is not None]
+            cells.append(f"{cls} {sum(values) / len(values):.3f} (n={entry['n']})" if values else f"{cls} - (n=0)")
+        lines.append(f"  {lang}: " + ", ".join(cells))
+    return lines

@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api_concurrency", type=arg_size, default=4, help="concurrent API requests (default 4)")
     parser.add_argument("--batch_size", type=arg_size, default=64,
                         help="facts counted between two saves of --out (what an interrupted run can lose)")
-    parser.add_argument("--klar-dir", required=True, help="KLAR-CLC folder (<lang>/<relation>.json)")
+    parser.add_argument("--klar_dir", "--klar-dir", required=True, help="KLAR-CLC folder (<lang>/<relation>.json)")
     parser.add_argument("--languages", default="en,fr,es,ar,zh,ru,ja,tr,uk,ca,ko,el")
     parser.add_argument("--limit", type=arg_count, default=None, help="first N facts per relation (quick runs)")
     parser.add_argument("--cpus", type=arg_size, default=1, help="indexer threads (1 is safe for small corpora)")

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
+from xlfact.analysis.tracing.trace import step_of
 from xlfact.core.jsonl import read_jsonl
+from xlfact.core.runs import load_run
 
 TRACE_BENCHMARK = "klar_trace"
 ROW_FIELDS = ("checkpoint", "lang", "relation", "index", "correct")
@@ -49,8 +51,6 @@ class CheckpointRecords:
 
 
 def _order(checkpoints: dict[str, CheckpointRecords]) -> list[CheckpointRecords]:
-    from xlfact.analysis.tracing.trace import step_of
-
     items = list(checkpoints.values())
     for c in items:
         c.step = step_of(c.name)
@@ -81,8 +81,6 @@ def read_rows(path: Path) -> list[CheckpointRecords]:
 
 def read_trace_folder(folder: Path) -> list[CheckpointRecords]:
     """Records of the ``klar_trace`` tasks from every checkpoint of an ``xlfact trace`` output folder."""
-    from xlfact.core.runs import load_run
-
     summary_path = folder / "trace.json"
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))

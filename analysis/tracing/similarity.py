@@ -3,8 +3,10 @@
 Per checkpoint and layer (every hidden state, layer 0 = the embedding output): the last-token hidden state of each
 parallel fact sentence (MFT's demo line ``input + " " + object``, template 0), paired cosine of language l with
 English, **clipped to [0, 1]**, averaged over the facts of a class — fn / tp / tn / fp (from the classifier of the
-**final** checkpoint, reused at every checkpoint) and all — with identical-object facts removed from every class. An
-empty class gives 0.0 at every layer (SIM:240-243). Right padding, ``pad = eos``, position ids from the mask.
+**final** checkpoint, reused at every checkpoint) and all — with identical-object facts removed from every class.
+Each class mean is written with the number of facts it averages (``{"n": .., "by_layer": {layer: mean}}``); an empty
+class is null at every layer, not a 0.0 that reads as "no similarity" (MFT writes 0.0, SIM:240-243). Right padding,
+``pad = eos``, position ids from the mask.
 """
 
 from __future__ import annotations
@@ -17,15 +19,14 @@ import numpy as np
 
 from xlfact.analysis.tracing.frequencies import FrequencyTable
 from xlfact.evaluators.consistency import ENGLISH
+from xlfact.tasks.klar.data import read_relation_file
+from xlfact.tasks.klar_trace.data import TEMPLATE_INDEX, format_query
 
 CLASSES = {"fn": "false_negative", "tp": "true_positive", "tn": "true_negative", "fp": "false_positive"}
 
 
 def fact_lines(table: FrequencyTable, lang: str, klar_dir: str | Path) -> dict[int, str]:
     """``{index: MFT line}`` for the facts of ``lang`` in the frequency file (template 0 of the KLAR file)."""
-    from xlfact.tasks.klar.data import read_relation_file
-    from xlfact.tasks.klar_trace.data import TEMPLATE_INDEX, format_query
-
     facts = table.languages[lang]
     templates = {rel: read_relation_file(Path(klar_dir), lang, rel).templates[TEMPLATE_INDEX]
                  for rel in dict.fromkeys(facts.relations)}
@@ -68,10 +69,11 @@ def class_members(classifier: Mapping[str, Any], identical: Sequence[int]) -> di
 
 
 def similarity_by_class(states: Mapping[str, np.ndarray], position: Mapping[str, Mapping[int, int]],
-                        members: Mapping[str, Mapping[str, list[int]]]) -> dict[str, dict[str, dict[str, float]]]:
-    """``{lang: {class: {layer: mean clipped cosine with English}}}`` for one checkpoint."""
+                        members: Mapping[str, Mapping[str, list[int]]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{lang: {class: {"n": facts averaged, "by_layer": {layer: mean clipped cosine with English, or None}}}}`` for
+    one checkpoint (None: the class has no fact with both sentences)."""
     en, en_pos = states[ENGLISH], position[ENGLISH]
-    out: dict[str, dict[str, dict[str, float]]] = {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
     for lang in sorted(members):
         if lang == ENGLISH or lang not in states:
             continue
@@ -79,9 +81,9 @@ def similarity_by_class(states: Mapping[str, np.ndarray], position: Mapping[str,
         for cls, facts in members[lang].items():
             facts = [i for i in facts if i in position[lang] and i in en_pos]
             if not facts:
-                out[lang][cls] = {str(k): 0.0 for k in range(en.shape[0])}
+                out[lang][cls] = {"n": 0, "by_layer": {str(k): None for k in range(en.shape[0])}}
                 continue
             mine = states[lang][:, [position[lang][i] for i in facts]]
             sims = clipped_cosine(mine, en[:, [en_pos[i] for i in facts]])
-            out[lang][cls] = {str(k): float(v) for k, v in enumerate(sims.mean(axis=1))}
+            out[lang][cls] = {"n": len(facts), "by_layer": {str(k): float(v) for k, v in enumerate(sims.mean(axis=1))}}
     return out

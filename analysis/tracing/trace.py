@@ -31,6 +31,7 @@ from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic
 from xlfact.core.figures import pyplot, save_png
+from xlfact.core.model_args import parse_model_args
 from xlfact.core.palette import legend_outside, line_style
 from xlfact.core.runs import Run, RunError, load_run
 from xlfact.core.values import ArgumentParser, arg_count, arg_positive_number
@@ -48,12 +49,6 @@ class Checkpoint:
     source: str  # the revision or the local path, as given
     model_args: dict[str, Any]
     step: float | None
-
-
-def parse_model_args(text: str) -> dict[str, Any]:
-    from lm_eval.utils import simple_parse_args_string
-
-    return simple_parse_args_string(text)
 
 
 def _safe(name: str) -> str:
@@ -458,6 +453,11 @@ def summarize(results: list[tuple[Checkpoint, Run]], out_dir: Path, *, n_resampl
 
 
 ANALYSES = {"frequency": "frequency_main", "similarity": "similarity_main"}
+SUBCOMMAND_HELP = {
+    "summarize": "the table, first-learned facts and plots of every finished checkpoint (after --shard runs)",
+    "frequency": "recall vs fact frequency, threshold classifier, cross-lingual transfer",
+    "similarity": "representation similarity with English per layer",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -505,6 +505,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="K/N: evaluate only checkpoints K, K+N, K+2N, ... of the plan (K from 0); auto/N takes K "
                         "from SLURM_ARRAY_TASK_ID (less SLURM_ARRAY_TASK_MIN). Shards share one --output_path; the "
                         "one that finds every checkpoint finished writes trace.csv and the rest")
+    # The subcommands, listed by --help; each parses its own flags (dispatched above, before these options).
+    commands = parser.add_subparsers(dest="command", title="subcommands (xlfact trace NAME --help)",
+                                     metavar="{summarize,frequency,similarity}")
+    for name, help_ in SUBCOMMAND_HELP.items():
+        commands.add_parser(name, help=help_, add_help=False)
     args = parser.parse_args(argv)
     args.tasks = [t for t in args.tasks.split(",") if t]
     if args.limit is not None and args.limit.is_integer():

@@ -2,8 +2,9 @@
 
 Every client answers a :class:`Request` with text. Failures a build must survive (timeouts, connection errors, an
 endpoint's refusal field) raise :class:`CallError` with a short reason, which the pipeline counts as a drop.
-:class:`CachedClient` stores every successful answer on disk under a hash of everything that determines it, so an
-interrupted build resumes where it stopped and a re-run with the same settings makes no new calls.
+:class:`CachedClient` sends each distinct request once per run and stores every usable answer on disk under a hash of
+everything that determines it (the model's identity included: :func:`model_identity`), so an interrupted build resumes
+where it stopped and a re-run with the same settings makes no new calls, except for the failed ones.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from xlfact.builders.adaxeval import schema
+from xlfact.builders.adaxeval.structured import SchemaFiller
 from xlfact.core.atomic import write_json_atomic
 
 
@@ -49,25 +53,52 @@ class LLMClient(Protocol):
     def complete(self, request: Request) -> str: ...
 
 
+STRUCTURED_OUTPUT = ("json_schema", "json_object", "none")
+
+
 class OpenAIClient:
-    """An OpenAI-compatible chat endpoint (``vllm serve``, llama.cpp, most providers) via the ``openai`` client."""
+    """An OpenAI-compatible chat endpoint (``vllm serve``, llama.cpp, most providers) via the ``openai`` client.
+
+    ``structured_output`` (``--structured_output``): ``json_schema`` (default) asks the server to decode against the
+    answer's JSON schema (``response_format`` type ``json_schema``, strict; :func:`.schema.response_schema`), which
+    vLLM, llama.cpp and OpenAI honour, so every answer parses; ``json_object`` asks only for some JSON object (servers
+    without JSON-schema support); ``none`` sends no ``response_format`` (servers that reject the field)."""
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout: float = 120.0,
-                 concurrency: int = 8, max_retries: int = 1) -> None:
+                 concurrency: int = 8, max_retries: int = 1, structured_output: str = "json_schema") -> None:
         import openai
 
+        if structured_output not in STRUCTURED_OUTPUT:
+            raise ValueError(f"structured_output must be one of {STRUCTURED_OUTPUT}, not {structured_output!r}")
         self._openai = openai
         self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=timeout,
                                     max_retries=max_retries)
         self.model = model
-        self.name = f"openai:{model}"
+        self.structured_output = structured_output
+        # the cache key's model identity: the endpoint and its model name (two servers may serve different weights
+        # under one name), and the decoding mode, which changes the answers
+        self.name = f"openai:{base_url.rstrip('/')}:{model}:{structured_output}"
         self.concurrency = concurrency
 
+    def response_format(self, request: Request) -> dict[str, Any] | None:
+        """The ``response_format`` of a request (None: the field is not sent)."""
+        if self.structured_output == "none" or not request.schema:
+            return None
+        if self.structured_output == "json_object":
+            return {"type": "json_object"}
+        return {"type": "json_schema", "json_schema": {
+            "name": request.schema, "schema": schema.response_schema(schema.ANSWER_MODELS[request.schema],
+                                                                     request.payload),
+            "strict": True}}
+
     def complete(self, request: Request) -> str:
+        extra: dict[str, Any] = {}
+        if (response_format := self.response_format(request)) is not None:
+            extra["response_format"] = response_format
         try:
             response = self.client.chat.completions.create(
                 model=self.model, messages=request.chat(), temperature=request.temperature, seed=request.seed,
-                max_tokens=request.max_tokens,
+                max_tokens=request.max_tokens, **extra,
             )
         except self._openai.APITimeoutError as err:
             raise CallError("timeout", str(err)) from None
@@ -95,7 +126,7 @@ class HFClient:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).to(device).eval()
         self.device = device
-        self.name = f"hf:{Path(path).name}" + (":structured" if structured else "")
+        self.name = f"hf:{model_identity(path, self.model.config)}:{dtype}" + (":structured" if structured else "")
         self.structured = structured
         self._lock = threading.Lock()
 
@@ -103,13 +134,10 @@ class HFClient:
         torch = self.torch
         prompt = self.tokenizer.apply_chat_template(request.chat(), add_generation_prompt=True, tokenize=False)
         if self.structured and request.schema:
-            from xlfact.builders.adaxeval import schema
-            from xlfact.builders.adaxeval.structured import SchemaFiller
-
             ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
             with self._lock:
                 return SchemaFiller(self.model, self.tokenizer).fill(
-                    ids, getattr(schema, request.schema), request.payload, temperature=request.temperature,
+                    ids, schema.ANSWER_MODELS[request.schema], request.payload, temperature=request.temperature,
                     seed=request.seed)
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
         sample = request.temperature > 0
@@ -121,6 +149,19 @@ class HFClient:
                 pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
             )
         return self.tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+def model_identity(path: str, config: Any = None) -> str:
+    """What the cache key names a local model by: a folder is its resolved absolute path plus a fingerprint of its
+    files (name, size, modification time: :func:`xlfact.core.provenance.stat_identity`), so two ``checkpoints/step10``
+    folders, or one folder retrained in place, never share answers; a hub id is the id at its resolved commit
+    (``config._commit_hash``)."""
+    folder = Path(path)
+    if folder.is_dir():
+        from xlfact.core.provenance import stat_identity
+
+        return f"{folder.resolve()}@{stat_identity(folder)}"
+    return f"{path}@{getattr(config, '_commit_hash', None) or 'unknown-revision'}"
 
 
 class ScriptedClient:
@@ -140,38 +181,83 @@ class ScriptedClient:
 
 
 class CachedClient:
-    """Wraps a client: answers are read from / written to ``cache_dir/<key[:2]>/<key>.json`` (atomic writes)."""
+    """Wraps a client: one call per distinct request, and every usable answer on disk.
 
-    def __init__(self, client: LLMClient, cache_dir: str | Path | None) -> None:
+    * Identical requests (same key, :meth:`key`) are merged: the first is sent, the others wait for its outcome, and
+      a request seen before in this run gets the same outcome without a call (a failed call or an unusable answer
+      too: within one run the same request would fail the same way). ``merged`` counts them.
+    * Answers are read from / written to ``cache_dir/<key[:2]>/<key>.json`` (atomic writes), only when ``accept``
+      takes them (default :func:`.schema.usable_answer`: the answer parses and validates against the request's answer
+      model): a failed call, a malformed or invalid answer is never stored, so a re-run asks it again.
+    """
+
+    def __init__(self, client: LLMClient, cache_dir: str | Path | None,
+                 accept: Callable[[Request, str], bool] | None = None) -> None:
         self.client = client
         self.name = client.name
         self.concurrency = client.concurrency
         self.cache_dir = Path(cache_dir) if cache_dir else None
-        self.hits = 0
-        self.misses = 0
+        self.accept = accept or _usable
+        self.hits = 0  # answered from the disk cache
+        self.misses = 0  # answers received from the client (calls sent = misses + failed)
+        self.failed = 0  # calls that raised CallError (not stored)
+        self.merged = 0  # answered by an identical request of this run (in flight or done)
+        self.unstored = 0  # answers not stored: not usable
         self._lock = threading.Lock()
+        self._outcomes: dict[str, Future] = {}
 
     def key(self, request: Request) -> str:
         body = {"client": self.client.name, **{k: v for k, v in asdict(request).items() if k != "payload"}}
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
+    def _path(self, key: str) -> Path | None:
+        return self.cache_dir / key[:2] / f"{key}.json" if self.cache_dir is not None else None
+
     def complete(self, request: Request) -> str:
-        path = None
-        if self.cache_dir is not None:
-            key = self.key(request)
-            path = self.cache_dir / key[:2] / f"{key}.json"
-            if path.is_file():
-                try:
-                    text = json.loads(path.read_text(encoding="utf-8"))["answer"]
-                    if isinstance(text, str):  # an entry without a text answer (null) is damaged too
-                        with self._lock:
-                            self.hits += 1
-                        return text
-                except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
-                    pass  # a damaged entry is simply asked again
-        text = self.client.complete(request)  # CallError propagates and is not cached: a re-run retries it
+        key = self.key(request)
+        with self._lock:
+            outcome = self._outcomes.get(key)
+            first = outcome is None
+            if first:
+                outcome = self._outcomes[key] = Future()
+            else:
+                self.merged += 1
+        if not first:
+            return outcome.result()  # the first one's answer, or its CallError raised again
+        try:
+            text = self._complete(request, key)
+        except BaseException as err:
+            outcome.set_exception(err)
+            raise
+        outcome.set_result(text)
+        return text
+
+    def _complete(self, request: Request, key: str) -> str:
+        path = self._path(key)
+        if path is not None and path.is_file():
+            try:
+                text = json.loads(path.read_text(encoding="utf-8"))["answer"]
+                if isinstance(text, str):  # an entry without a text answer (null) is damaged too
+                    with self._lock:
+                        self.hits += 1
+                    return text
+            except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
+                pass  # a damaged entry is simply asked again
+        try:
+            text = self.client.complete(request)
+        except CallError:  # propagates, and is not stored: a re-run retries it
+            with self._lock:
+                self.failed += 1
+            raise
         with self._lock:
             self.misses += 1
-        if path is not None:
+        if not self.accept(request, text):
+            with self._lock:
+                self.unstored += 1
+        elif path is not None:
             write_json_atomic(path, {"step": request.step, "client": self.client.name, "answer": text})
         return text
+
+
+def _usable(request: Request, text: str) -> bool:
+    return schema.usable_answer(request.schema, text)

@@ -9,12 +9,16 @@
 3. query crafting: a cloze with ``[BLANK]`` (memorization), a paraphrased question (generalization), the answer and
    exactly 3 distractors; then, for every other language of the corpus, a translation with the options in the same
    order (xlfact's addition, so a fact whose source is language A is also asked in B). A cloze without ``[BLANK]``
-   that contains the answer exactly once is repaired (:func:`.schema.insert_blank`), counted as ``repaired``.
+   that contains the answer exactly once is repaired (:func:`.schema.insert_blank`), counted as ``repaired``, unless
+   the blank would be (nearly) the whole sentence. A translation that is the source query or not in the target
+   language's script (:mod:`.language`) is dropped as a language version.
 4. quality filtering: an in-language check of every language version (all parts Good), and a cross-language check
    that the source question is answerable from each paired other-language document (score >= ``min_cross_score``,
    mlda-eval: 2).
 
-Every dropped unit is written to ``drops.jsonl`` with its step, reason and detail, and counted in the report.
+Every dropped unit is written to ``drops.jsonl`` with its step, reason and detail, and counted in the report (each
+step: ``in = kept + dropped``); a dropped language version of a kept unit is counted apart (``versions_dropped``) and
+written with ``"language_version": true``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pydantic import BaseModel
 
 from xlfact.builders.adaxeval import prompts
 from xlfact.builders.adaxeval.corpus import Document, parallel_versions, split_sentences
+from xlfact.builders.adaxeval.language import translation_problem
 from xlfact.builders.adaxeval.llm import CallError, LLMClient, Request
 from xlfact.builders.adaxeval.schema import (
     AnswerError,
@@ -61,21 +66,25 @@ class Settings:
     translate: bool = True
     repair_cloze: bool = True  # schema.insert_blank in step 3, counted (--no_repair_cloze: mlda-eval's drop)
     min_sentence_chars: int = 8
-    max_tokens: int = 512
+    max_tokens: int = 1024  # schema-bound answers end well within it (see schema.response_fields)
 
 
 @dataclass
 class StepReport:
     units_in: int = 0
     kept: int = 0
-    dropped: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)  # units, by reason: in = kept + dropped
+    versions_dropped: Counter = field(default_factory=Counter)  # language versions of kept units, by reason
     calls: Counter = field(default_factory=Counter)  # ok / failed:<reason>
     repaired: Counter = field(default_factory=Counter)  # kept units whose LLM answer was repaired, by repair
     notes: Counter = field(default_factory=Counter)  # candidates set aside inside a unit (e.g. a judge's triple)
 
     def as_dict(self) -> dict[str, Any]:
         return {"in": self.units_in, "kept": self.kept, "dropped": sum(self.dropped.values()),
-                "dropped_by_reason": dict(sorted(self.dropped.items())), "calls": dict(sorted(self.calls.items())),
+                "dropped_by_reason": dict(sorted(self.dropped.items())),
+                "versions_dropped": sum(self.versions_dropped.values()),
+                "versions_dropped_by_reason": dict(sorted(self.versions_dropped.items())),
+                "calls": dict(sorted(self.calls.items())),
                 "repaired": dict(sorted(self.repaired.items())), "notes": dict(sorted(self.notes.items()))}
 
 
@@ -152,6 +161,11 @@ class Builder:
     def _drop(self, step: str, unit: str, reason: str, detail: str = "", **extra: Any) -> None:
         self.steps[step].dropped[reason] += 1
         self.drops.append({"step": step, "unit": unit, "reason": reason, "detail": detail, **extra})
+
+    def _drop_version(self, step: str, unit: str, reason: str, detail: str = "") -> None:
+        """A language version of a unit that stays: counted apart from the units (``versions_dropped``)."""
+        self.steps[step].versions_dropped[reason] += 1
+        self.drops.append({"step": step, "unit": unit, "reason": reason, "detail": detail, "language_version": True})
 
     def _repaired(self, step: str, unit: str, outcome: Outcome) -> None:
         """A kept unit whose answer was repaired: counted per repair, listed in the report's ``repairs``."""
@@ -261,11 +275,13 @@ class Builder:
                 jobs.append((self._request("translate", prompts.translate(fact.doc.lang, lang, payload),
                                            {**payload, "target": lang}), Translation))
             for (fact, lang), outcome in zip(pairs, self._call_all(self.client, jobs, step, "3 translations", repair)):
-                if outcome.value is None:
+                reason, detail = outcome.reason, outcome.detail
+                if outcome.value is not None and (reason := translation_problem(
+                        fact.draft.model_dump(), outcome.value.model_dump(), lang)):
+                    detail = f"{outcome.value.fill_in_blank} | {outcome.value.question}"[:200]
+                if reason:
                     self.versions["translation_dropped"] += 1
-                    self.drops.append({"step": step, "unit": f"{fact.fact_id}@{lang}",
-                                       "reason": f"translation:{outcome.reason}", "detail": outcome.detail})
-                    self.steps[step].dropped[f"translation:{outcome.reason} (language version only)"] += 1
+                    self._drop_version(step, f"{fact.fact_id}@{lang}", f"translation:{reason}", detail)
                 else:
                     self._repaired(step, f"{fact.fact_id}@{lang}", outcome)
                     fact.versions[lang] = outcome.value
@@ -299,9 +315,7 @@ class Builder:
             else:
                 del fact.versions[lang]
                 self.versions["inlang_dropped"] += 1
-                self.steps[step].dropped[f"inlang:{reason} (language version only)"] += 1
-                self.drops.append({"step": step, "unit": f"{fact.fact_id}@{lang}", "reason": f"inlang:{reason}",
-                                   "detail": detail})
+                self._drop_version(step, f"{fact.fact_id}@{lang}", f"inlang:{reason}", detail)
         survivors = []
         for fact in facts:
             if fact.fact_id in source_failed:

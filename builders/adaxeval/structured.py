@@ -7,7 +7,8 @@ skeleton is encoded in one piece up to each value and a value is written with it
 as a model writes JSON; fed piece by piece, ``": "`` ends in a lone space token that makes every value improbable).
 
 * ``bool``, ``Literal`` and bounded ``int`` fields: the allowed value with the highest mean log-probability per token
-  (sampled from those at the request's temperature with its seed: several judges of one model);
+  (at a temperature: sampled from those with the request's seed mixed with the prompt, so that several judges of one
+  model differ and the draw differs from sentence to sentence);
 * ``str`` fields: greedy tokens until a closing quote, a newline or ``max_string_tokens``;
 * ``list[str]`` fields with a required length (the 3 distractors): that many strings, each distinct from the answer
   and the others (a repeat is generated again with its first token banned); for a cloze made here (below), the
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import hashlib
 import json
 import re
 import types
@@ -132,6 +134,13 @@ def word_boundaries(text: str) -> set[int]:
         if not nxt or not (ch.isalnum() and nxt.isalnum()) or _CJK.match(ch) or _CJK.match(nxt):
             out.add(offset)
     return out
+
+
+def sample_seed(seed: int, prompt_ids: list[int]) -> int:
+    """A sampling seed from the request's seed and its prompt: reproducible per (seed, prompt), independent across
+    prompts."""
+    digest = hashlib.sha256(f"{seed}:{','.join(map(str, prompt_ids))}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
 
 
 class SchemaFiller:
@@ -519,13 +528,15 @@ class SchemaFiller:
 
     def fill(self, prompt_ids: list[int], schema: type[BaseModel], payload: dict[str, Any] | None = None, *,
              temperature: float = 0.0, seed: int = 0) -> str:
-        """The JSON answer; with ``temperature`` > 0 the choices (booleans, labels, scores, the cloze) are sampled
-        from their mean log-probabilities with ``seed`` (several judges of one model then differ); strings are
+        """The JSON answer. At temperature 0 every choice (booleans, labels, scores, the cloze) is the best by mean
+        log-probability per token; with ``temperature`` > 0 the choices are sampled from those at a seed mixed from
+        ``seed`` and the prompt (:func:`sample_seed`), so several judges of one model differ and each sentence gets its
+        own draw: with ``seed`` alone, every sentence's vote would be decided by the same random numbers. Strings are
         greedy."""
         self.payload = payload or {}
         self.lead = ""
         self.temperature = temperature
-        self.rng = self.torch.Generator().manual_seed(seed)
+        self.rng = self.torch.Generator().manual_seed(sample_seed(seed, prompt_ids))
         self.blanked: str | None = None
         self.subject_range: tuple[int, int] | None = None
         with self.torch.no_grad():

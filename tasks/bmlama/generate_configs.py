@@ -14,7 +14,8 @@ from xlfact.tasks.config_writer import group_yaml, task_yaml, write_configs
 
 HERE = Path(__file__).resolve().parent
 BENCH = "bmlama"
-GROUP_METRICS = ("acc", "total_consistency", "mean_languages_correct", "rankc", "rankc_en", "coverlap", "coverlap_en")
+GROUP_METRICS = ("acc", "p_at_1", "total_consistency", "mean_languages_correct", "rankc", "rankc_en", "coverlap",
+                 "coverlap_en")
 
 
 def expected_files() -> dict[str, str]:

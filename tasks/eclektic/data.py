@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.hub import load_hub_dataset
 from xlfact.core.jsonl import read_jsonl
 from xlfact.errors import DataError, UsageError
 from xlfact.evaluators.eclektic import LANGUAGES
@@ -80,14 +81,9 @@ def _raw_rows(path: Path) -> Iterator[tuple[int, dict[str, Any], bool]]:
 
 
 def _hub_rows(revision: str | None) -> Iterator[tuple[int, dict[str, Any], bool]]:
-    import datasets
-
-    try:
-        table = datasets.load_dataset(HUB_DATASET, data_files=HUB_DATA_FILE, split="train",
-                                      revision=revision or HUB_REVISION)
-    except Exception as err:  # noqa: BLE001 - re-raised with the way out
-        raise RuntimeError(f"ECLeKTic: could not load {HUB_DATASET} ({HUB_DATA_FILE}) from the hub: {err}. Offline, "
-                           f"pass --metadata eclektic_file=PATH (or ${FILE_ENV}=PATH).") from err
+    table = load_hub_dataset(HUB_DATASET, data_files=HUB_DATA_FILE, split="train", revision=revision or HUB_REVISION,
+                             benchmark="ECLeKTic",
+                             offline_hint=f"Offline, pass --metadata eclektic_file=PATH (or ${FILE_ENV}=PATH).")
     for number, row in enumerate(table, start=1):
         yield number, dict(row), False
 

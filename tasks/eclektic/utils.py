@@ -56,6 +56,15 @@ def judge_client(base_url: str, model: str) -> Any:
     return _JUDGES[(base_url, model)]
 
 
+def judge_request(context: str, question: str, answer: str, language: str) -> Any:
+    """The AdaXEval client :class:`~xlfact.builders.adaxeval.llm.Request` of one verdict (greedy, 5 tokens), with
+    :data:`xlfact.evaluators.eclektic.JUDGE_PROMPT`. (Here, not in evaluators/: scoring does not call clients.)"""
+    from xlfact.builders.adaxeval.llm import Request  # the LLM client stack is loaded only when a judge is asked
+
+    prompt = eclektic.JUDGE_PROMPT.format(language=language, context=context, question=question, answer=answer)
+    return Request(step="eclektic_judge", messages=(("user", prompt),), temperature=0.0, max_tokens=5)
+
+
 def load_eclektic(**kwargs: Any) -> datasets.DatasetDict:
     docs = load_documents(kwargs["xlfact_lang"], kwargs.get("eclektic_file"), kwargs.get("data_revision"),
                           judge_settings(kwargs))
@@ -78,7 +87,7 @@ def process_results(doc: dict[str, Any], results: list[Any]) -> dict[str, Any]:
     correct = matched
     if doc.get("judge_model"):
         reply = judge_client(doc["judge_base_url"], doc["judge_model"]).complete(
-            eclektic.judge_request(doc["context"], doc["question"], prediction, doc["lang"]))
+            judge_request(doc["context"], doc["question"], prediction, doc["lang"]))
         correct = eclektic.judge_says_correct(reply)
         extra = {"matcher_correct": matched, "judge_reply": reply}
     record = make_record(eclektic.BENCHMARK, doc["id"], doc["lang"], correct, source_lang=doc["source_lang"],

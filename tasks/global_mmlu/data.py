@@ -27,10 +27,12 @@ from typing import Any
 
 import datasets
 
+from xlfact.core.hub import load_hub_dataset
 from xlfact.errors import DataError
 from xlfact.tasks.global_mmlu.spec import (  # noqa: F401 - the spec's names, re-exported where they were
     DIR_ENVS,
     DIR_KEYS,
+    HUB_REVISION,
     LANGUAGES,
     LETTERS,
     LITE_LANGUAGES,
@@ -98,14 +100,12 @@ def _load(variant: str, lang: str, data_dir: str | None, hub: tuple[str, str] | 
         if hub is None:
             raise ValueError(f"Global-MMLU {variant} {lang}: no local copy and no hub dataset given")
         name, config = hub
-        try:
-            dataset = datasets.load_dataset(name, config)
-        except Exception as err:  # noqa: BLE001 - re-raised with the way out
-            raise RuntimeError(
-                f"Global-MMLU: could not load {name} (config {config!r}) from the Hugging Face hub: {err}. "
-                f"Offline, pass a local copy with --metadata {DIR_KEYS[variant]}=DIR or {DIR_ENVS[variant]}=DIR "
-                "(layout DIR/<lang>/test*.parquet or test.jsonl with the hub's columns)."
-            ) from err
+        dataset = load_hub_dataset(
+            name, config, revision=HUB_REVISION, benchmark="Global-MMLU",
+            offline_hint=f"Offline, pass a local copy with --metadata {DIR_KEYS[variant]}=DIR or "
+                         f"{DIR_ENVS[variant]}=DIR (layout DIR/<lang>/test*.parquet or test.jsonl with the hub's "
+                         "columns).",
+        )
         origin = {split: f"{name}[{config}]/{split}" for split in dataset}
     for split, rows in dataset.items():
         for row_no, row in enumerate(rows, start=1):

@@ -83,10 +83,12 @@ def _relation_clc(relation: str):
             return math.nan
         correct = {run_lang: {item for item, r in recs.items() if r["correct"]} for run_lang, recs in records.items()}
         relation_of = {item: r["relation"] for recs in records.values() for item, r in recs.items()}
-        return float(clc_per_relation(correct, relation_of, [lang])[lang].get(relation, math.nan))
+        value = clc_per_relation(correct, relation_of, [lang], asked=records)[lang].get(relation)
+        return math.nan if value is None else float(value)  # NaN: the relation was not asked (a --limit run)
 
     aggregate.__name__ = f"clc_{relation}"
-    aggregate.__doc__ = f"Jaccard with English within relation {relation} (0 for an empty union; English 1.0)."
+    aggregate.__doc__ = (f"Jaccard with English within relation {relation} (0 for an empty union; English 1.0; NaN "
+                         "when no fact of it was asked in the language or in English).")
     return aggregate
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.hub import load_hub_dataset
 from xlfact.core.jsonl import read_jsonl
 from xlfact.errors import DataError
 from xlfact.evaluators.mkqa import ANSWER_TYPES, LANGUAGES, check_language, gold_strings, is_answerable
@@ -114,15 +115,9 @@ def read_mkqa_file(path: str | os.PathLike, langs: Iterable[str] = LANGUAGES) ->
 
 
 def _hub_rows(revision: str | None) -> Iterator[tuple[int, Any]]:
-    import datasets
-
-    try:
-        table = datasets.load_dataset(HUB_DATASET, split="train", revision=revision or HUB_REVISION)
-    except Exception as err:  # noqa: BLE001 - re-raised with the way out
-        raise RuntimeError(
-            f"MKQA: could not load {HUB_DATASET} from the Hugging Face hub: {err}. Offline, download "
-            f"{SOURCE_URL} and pass --metadata mkqa_file=PATH (or ${MKQA_FILE_ENV}=PATH)."
-        ) from err
+    table = load_hub_dataset(HUB_DATASET, split="train", revision=revision or HUB_REVISION, benchmark="MKQA",
+                             offline_hint=f"Offline, download {SOURCE_URL} and pass --metadata mkqa_file=PATH "
+                                          f"(or ${MKQA_FILE_ENV}=PATH).")
     yield from enumerate(table, start=1)
 
 

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.hub import load_hub_dataset
 from xlfact.core.jsonl import read_jsonl
 from xlfact.errors import DataError, UsageError
 from xlfact.evaluators.multiloko import ENGLISH, LANGUAGES, TRANSLATIONS, subset_name
@@ -59,15 +60,11 @@ def _read(root: Path | None, rel: str, token: str | None, revision: str | None) 
             raise FileNotFoundError(f"MultiLoKo: {path} does not exist; expected the decrypted benchmark_data layout "
                                     f"of {SOURCE_URL}")
         return str(path), list(read_jsonl(path, error=MultilokoDataError))
-    import datasets
-
-    try:
-        table = datasets.load_dataset(HUB_DATASET, data_files=rel, split="train", revision=revision or HUB_REVISION,
-                                      token=token or os.environ.get("HF_TOKEN") or True)
-    except Exception as err:  # noqa: BLE001 - re-raised with the way out
-        raise RuntimeError(f"MultiLoKo: could not load {rel} from the gated hub dataset {HUB_DATASET}: {err}. Accept "
-                           "its terms and pass a token (--metadata hf_token=... or HF_TOKEN), or decrypt the "
-                           f"repository's archive and pass --metadata multiloko_dir=DIR ({DIR_ENV}).") from err
+    table = load_hub_dataset(HUB_DATASET, data_files=rel, split="train", revision=revision or HUB_REVISION,
+                             token=token or os.environ.get("HF_TOKEN") or True, benchmark="MultiLoKo (gated)",
+                             offline_hint="Accept its terms and pass a token (--metadata hf_token=... or HF_TOKEN), "
+                                          "or decrypt the repository's archive and pass --metadata "
+                                          f"multiloko_dir=DIR ({DIR_ENV}).")
     return f"{HUB_DATASET}/{rel}", list(enumerate(table, start=1))
 
 

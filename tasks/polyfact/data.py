@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.hub import load_hub_dataset
 from xlfact.core.jsonl import read_jsonl
 from xlfact.errors import DataError, UsageError
 from xlfact.evaluators.matching import alignment_key
@@ -180,18 +181,13 @@ def local_file(data_dir: str | os.PathLike, config: str | None, split: str) -> P
 
 
 def _hub_rows(source: str, config: str | None, split: str, revision: str | None = None) -> Iterable[dict[str, Any]]:
-    import datasets
-
     name = HUB_DATASETS[source]
-    revision = revision or os.environ.get(REVISION_ENV) or HUB_REVISIONS.get(source)
-    try:
-        return datasets.load_dataset(name, config, split=split, revision=revision)
-    except Exception as err:  # noqa: BLE001 - re-raised with the way out
-        raise RuntimeError(
-            f"PolyFact: could not load {name} (config {config!r}, split {split!r}) from the Hugging Face hub: {err}. "
-            f"Offline, pass a local copy with --metadata data_dir=DIR or {DATA_DIR_ENV}=DIR "
-            "(layout DIR/<lang>/<split>.jsonl with the hub's columns)."
-        ) from err
+    return load_hub_dataset(
+        name, config, split=split, revision=revision or os.environ.get(REVISION_ENV) or HUB_REVISIONS[source],
+        benchmark="PolyFact",
+        offline_hint=f"Offline, pass a local copy with --metadata data_dir=DIR or {DATA_DIR_ENV}=DIR "
+                     "(layout DIR/<lang>/<split>.jsonl with the hub's columns).",
+    )
 
 
 def load_polyfact(
