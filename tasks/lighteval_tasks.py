@@ -504,8 +504,20 @@ def main(argv: list[str] | None = None) -> int:
     apply()
     from lighteval.__main__ import app
 
+    enable_xlfact_loggers()
     app(args=argv, prog_name="lighteval")
     return 0
+
+
+def enable_xlfact_loggers() -> None:
+    """Importing ``lighteval.__main__`` runs ``logging.config.dictConfig`` with ``disable_existing_loggers`` left at
+    True, which silences every logger created before it: xlfact's loaders' warnings (rows skipped, filters' kept
+    counts) would vanish from a LightEval run, and from the rest of a process that ran it. Turn xlfact's back on."""
+    import logging
+
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if (name == "xlfact" or name.startswith("xlfact.")) and isinstance(logger, logging.Logger):
+            logger.disabled = False
 
 
 if __name__ == "__main__":

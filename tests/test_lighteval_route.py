@@ -55,3 +55,28 @@ def test_other_tasks_keep_lightevals_own_order(module, bundled_polyfact_dir):
     plain = LightevalTaskConfig(**{f.name: getattr(config, f.name) for f in fields(LightevalTaskConfig) if f.init})
     ids = [doc.id for doc in LightevalTask(plain).get_docs(7)]
     assert len(ids) == 7 and ids != [str(i) for i in range(7)]
+
+
+def test_lighteval_logging_setup_leaves_xlfacts_warnings_on(module):
+    """LightEval's CLI module runs ``dictConfig`` (disable_existing_loggers=True) when imported, which sets
+    ``disabled`` on every logger made before it: the entry point turns xlfact's back on, so a loader's warnings still
+    reach the user (and later tests' caplog)."""
+    import logging
+
+    import lighteval.__main__  # noqa: F401 - the import is what disables loggers (once per process)
+
+    logger = logging.getLogger("xlfact.tasks.polyfact.data")
+    other = logging.getLogger("xlfact_unrelated_name")
+    logger.disabled = other.disabled = True  # what dictConfig does to existing loggers
+    module.enable_xlfact_loggers()
+    assert not logger.disabled and other.disabled
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        logger.warning("skipped 1 invalid rows")
+    finally:
+        logger.removeHandler(handler)
+        other.disabled = False
+    assert [r.getMessage() for r in records] == ["skipped 1 invalid rows"]
