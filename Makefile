@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xlfact-installed
 
-.PHONY: setup demo test test-fast lint browser vllm-env test-vllm
+.PHONY: setup demo test test-memory test-fast lint browser vllm-env test-vllm
 
 setup: $(STAMP)
 
@@ -37,7 +37,11 @@ test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(MAKE) test-vllm
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -m "not memory"
+
+# The SFT memory guard (tests/test_training_memory.py): the shipped SmolLM2 recipe at batch 10 under 6 GB.
+test-memory: setup
+	$(BIN)/python -m pytest -q -ra -s -m memory tests/test_training_memory.py
 
 # `make test-fast`: the core suite (ruff, lint-imports, the fast tests of the core layer, the registry, the report,
 # the leaderboard, the release gate and the figures), for the edit-test loop: about 80 s on 2 busy cores (CONTRIBUTING.md).
