@@ -18,6 +18,7 @@ from xlfact.builders.adaxeval.llm import (
     OpenAIClient,
     ScriptedClient,
 )
+from xlfact.builders.adaxeval.llm import model_identity as local_model_identity
 from xlfact.builders.adaxeval.pipeline import Builder, Settings
 from xlfact.builders.adaxeval.scripted import AnswerKey
 from xlfact.builders.make_task import load_tokenizer, unscorable_option, write_task_folder
@@ -69,14 +70,15 @@ def check_cache_models(cache: Path, models: dict[str, str]) -> None:
 
 
 def model_identity(args: argparse.Namespace, model: str) -> str:
-    """What a model name stands for now: its local files' identity, or the endpoint and name."""
-    from xlfact.core.provenance import content_identity, stat_identity
+    """What a model name stands for now: an answer key's content, a local model folder as the answer cache keys it
+    (:func:`xlfact.builders.adaxeval.llm.model_identity`, the one rule), else the endpoint and name."""
+    from xlfact.core.provenance import content_identity
 
     path = Path(model)
     if args.llm == "answer_key":
         return content_identity(path) if path.exists() else model
     if args.llm == "hf" and path.exists():
-        return stat_identity(path)
+        return local_model_identity(model)
     return f"{args.llm}:{args.base_url or ''}:{model}"
 
 

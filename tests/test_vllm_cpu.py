@@ -76,7 +76,9 @@ def backends(model_dir):
         f"pretrained={model_dir},dtype=float32,max_model_len=2048,enable_prefix_caching=False,enforce_eager=True",
         {"batch_size": "auto", "device": "cpu"},
     )
-    return {"hf": hf, "vllm": vllm_lm}
+    yield {"hf": hf, "vllm": vllm_lm}
+    # the engine core is shut down here, while the interpreter is whole, not left to the interpreter's exit
+    vllm_lm.model.llm_engine.engine_core.shutdown()
 
 
 @pytest.fixture(scope="module")
