@@ -37,9 +37,10 @@ test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(MAKE) test-vllm
-	$(BIN)/python -m pytest -q -ra -m "not memory"
+	$(BIN)/python -m pytest -q -ra
 
-# The SFT memory guard (tests/test_training_memory.py): the shipped SmolLM2 recipe at batch 10 under 6 GB.
+# The SFT memory guard alone (tests/test_training_memory.py, also part of `make test`): the shipped SmolLM2 recipe at
+# batch 10 under 6 GB.
 test-memory: setup
 	$(BIN)/python -m pytest -q -ra -s -m memory tests/test_training_memory.py
 

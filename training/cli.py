@@ -13,7 +13,9 @@ import json
 import logging
 import sys
 
+from xlfact.core.values import ArgumentParser
 from xlfact.training.config import RECIPES, RecipeError, load_recipe
+from xlfact.training.host_memory import return_freed_blocks
 
 MODULES = {name: f"xlfact.training.{name}" for name in RECIPES}
 HELP = {
@@ -25,7 +27,7 @@ HELP = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact train",
         description="Train a checkpoint with one of xlfact's recipes. Reads the recipe YAML (and the data it names); "
                     "writes output_dir: the merged checkpoint (loadable by lm_eval pretrained=DIR), adapter/ "
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print(dry_run_report(config, trainer_args))
             return 0
+        if trainer_args.device.type == "cpu":
+            return_freed_blocks()
         metrics = module.run(config)
     except RecipeError as err:
         print(f"xlfact train {args.recipe}: {err}", file=sys.stderr)

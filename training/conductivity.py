@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.atomic import write_json_atomic, write_text_atomic
+from xlfact.core.values import ArgumentParser
 from xlfact.training.config import RecipeError, load_recipe
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def sweep(config: str, langs: list[str], out: Path, overrides: list[str], *, bat
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact train conductivity",
         description="CLiKA conductivity sweep: per target language, tune on the fictional data, evaluate "
                     "clika_fictional_en / _<x> and clika_translate_<x>, check convergence (> 90%), write the XRR "

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from xlfact.core.hub import load_hub_dataset
 from xlfact.core.jsonl import read_jsonl
+from xlfact.core.values import ArgumentParser
 from xlfact.tasks.polyfact.data import LANGUAGES as POLYFACT_LANGUAGES
 from xlfact.training.config import RecipeError
 
@@ -123,7 +124,7 @@ def build(out: str | os.PathLike, ted: str | None, samanantar: str | None, rogen
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="xlfact train build-corpus", description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="xlfact train build-corpus", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", "--output_path", dest="out", required=True, help="the parallel JSONL to write")
     parser.add_argument("--ted", help="TED2025 multi_way.jsonl (local file)")
     parser.add_argument("--samanantar", help="hub id (ai4bharat/samanantar) or local file with src/tgt columns")
