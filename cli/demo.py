@@ -17,7 +17,6 @@ named with ``--output_path`` must be new or empty for the same reason. A thread 
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import os
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from xlfact.cli.eval import eval_main
 from xlfact.cli.report import main as report_main
+from xlfact.core.values import ArgumentParser
 from xlfact.tasks import tasks_dir
 
 
@@ -146,7 +146,7 @@ def demo_threads(environ: Mapping[str, str] = os.environ) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact demo",
         description="Evaluate the embedded SmolLM2-135M-Instruct on the bundled 12-language PolyFact sample with "
         "xlfact-hf (lm-eval's hf backend, each question run once for its options), offline on CPU; writes results "

@@ -16,6 +16,7 @@ from typing import Any
 from xlfact.core.atomic import write_json_atomic
 from xlfact.core.formatting import interval, markdown_table, number
 from xlfact.core.runs import RunError, load_runs
+from xlfact.core.values import ArgumentParser
 from xlfact.errors import UsageError
 from xlfact.evaluators.clika import change_after_tuning
 from xlfact.evaluators.consistency import ENGLISH
@@ -130,7 +131,7 @@ def add_clika_change(report: dict[str, Any], foundation: Mapping[str, Any]) -> N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact report",
         description="Recompute per-language accuracy and cross-lingual consistency (total consistency, en-CO, RankC, "
         "answer agreement) from lm-eval --log_samples files, with 95%% bootstrap CIs resampled by fact. Reads one run "

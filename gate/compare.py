@@ -28,6 +28,7 @@ from xlfact.core.atomic import write_json_atomic, write_text_atomic
 from xlfact.core.formatting import markdown_table, number
 from xlfact.core.runs import Run, RunError, load_run
 from xlfact.core.stats import holm, mcnemar_exact, paired_bootstrap, paired_difference_ci
+from xlfact.core.values import ArgumentParser
 from xlfact.errors import EXIT_BAD_INPUT, EXIT_REGRESSION, UsageError, XlfactError, one_line
 from xlfact.evaluators.consistency import ENGLISH, ItemTable, correctness, item_table, metrics_from_table
 from xlfact.tasks import registry
@@ -294,7 +295,7 @@ def write_figure(result: dict[str, Any], out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact compare",
         description="Release gate. Reads two lm-eval output folders (results_<date>.json plus --log_samples files) "
         "of the same tasks, pairs documents by doc_hash, tests every task/language (exact McNemar) and every "

@@ -554,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
 def summarize_main(argv: list[str]) -> int:
     """``xlfact trace summarize OUTPUT``: the table, first-learned facts, plots and trace.json of every finished
     checkpoint in a trace folder (e.g. after a Slurm job array of ``--shard auto/N`` runs)."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="xlfact trace summarize",
         description="Build trace.csv, first_learned.csv, trace_<benchmark>.png and trace.json (the --records input "
         "of 'xlfact trace frequency'; its checkpoints' sources are the --checkpoints of 'xlfact trace similarity') "
