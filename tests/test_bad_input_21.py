@@ -163,6 +163,20 @@ def test_frequency_index_knows_its_corpus(freq_inputs, capsys):
     assert hashes(root / "A.jsonl", root / "B.jsonl", klar) == before
 
 
+def test_frequency_bad_corpus_keeps_the_old_index(freq_inputs, capsys):
+    """Before: --rebuild_index deleted the old index before reading the new corpus, so a corpus with a bad line left
+    no index at all, and the staged copy lingered beside it as ``<index>.data``."""
+    root, klar = freq_inputs
+    assert cli(_freq(root, klar, "A.jsonl", "idx", "a.json"), capsys)[0] == 0
+    index_before = hashes(*sorted(p for p in (root / "idx").iterdir() if p.is_file()))
+    (root / "C.jsonl").write_text(json.dumps({"text": "France Paris"}) + "\n" + '{"txt": "no text field"}\n')
+    refused(*cli(_freq(root, klar, "C.jsonl", "idx", "c.json", "--rebuild_index"), capsys), "C.jsonl", "line 2",
+            "'text' field")
+    assert hashes(*sorted(p for p in (root / "idx").iterdir() if p.is_file())) == index_before
+    assert not (root / "c.json").exists()
+    assert sorted(p.name for p in root.iterdir() if p.name.endswith(".data")) == []
+
+
 def test_frequency_resume_knows_its_corpus(freq_inputs, capsys):
     """Before: resuming into an --output_path with counts from another corpus kept every old count."""
     root, klar = freq_inputs

@@ -102,6 +102,7 @@ def build_index(corpus: str | Path, index_dir: str | Path, *, cpus: int = 1, mem
     index_dir = Path(index_dir).resolve()
     check_not_input(index_dir, [corpus], "--index", index_dir)
     identity = index_identity(corpus)
+    replace = False
     if (index_dir / "table.0").is_file():
         saved = provenance.read(index_dir / INDEX_RECORD)
         differ = ["corpus (no record of the corpus that built it)"] if saved is None else \
@@ -112,18 +113,19 @@ def build_index(corpus: str | Path, index_dir: str | Path, *, cpus: int = 1, mem
             raise UsageError(f"--index {index_dir}: built from another corpus than --corpus {corpus}: "
                              f"{differ[0]} differs; pass --rebuild_index to index --corpus there, or use another "
                              "--index folder")
-        shutil.rmtree(index_dir)
-    prepare_output_dir(index_dir, command="frequency", inputs=[corpus], flag="--index")  # never a user's folder
-    stage = index_dir.with_name(index_dir.name + ".data")
-    _stage_corpus(Path(corpus), stage)
+        replace = True
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     # infini-gram's indexer runs its Rust steps through a shell with the --save_dir path unquoted: a path with a space
-    # (or any shell character) breaks it. It is given plain symlinks in a fresh temporary folder instead.
+    # (or any shell character) breaks it. It is given plain paths in a fresh temporary folder instead, which also holds
+    # the staged corpus (nothing is written beside --index, and nothing is left behind).
     with tempfile.TemporaryDirectory(prefix="xlfact_index_") as plain:
         if any(c.isspace() for c in plain):
             raise UsageError(f"temporary folder {plain}: has a space, which infini-gram's indexer cannot use; set "
                              "TMPDIR to a path without spaces")
-        (Path(plain) / "data").symlink_to(stage.resolve(), target_is_directory=True)
+        _stage_corpus(Path(corpus), Path(plain) / "data")  # every line checked before the old index is touched
+        if replace:
+            shutil.rmtree(index_dir)
+        prepare_output_dir(index_dir, command="frequency", inputs=[corpus], flag="--index")  # never a user's folder
         (Path(plain) / "index").symlink_to(index_dir, target_is_directory=True)
         cmd = [sys.executable, "-m", "infini_gram.indexing", "--data_dir", f"{plain}/data", "--save_dir",
                f"{plain}/index", "--token_dtype", "u8", "--mem", str(mem_gib), "--cpus", str(cpus),
