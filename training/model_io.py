@@ -19,7 +19,6 @@ import importlib.metadata
 import logging
 import os
 import platform
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -27,39 +26,23 @@ from typing import Any
 
 import yaml
 
+from xlfact.core import models
 from xlfact.training.checkpoints import CHECKPOINTS_DIR, save_dtype, write_model_folder
 from xlfact.training.config import RecipeError, public_view
 
 log = logging.getLogger(__name__)
 
-DTYPES = ("float32", "bfloat16", "float16", "auto")
 LIBRARIES = ("xlfact", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "lm_eval")
 DEFAULT_LORA = {"r": 64, "lora_alpha": 128, "lora_dropout": 0.05, "target_modules": "all-linear"}
 
 
 def torch_dtype(name: str | None):
-    import torch
-
-    name = name or "auto"
-    if name not in DTYPES:
-        raise RecipeError(f"model.dtype {name!r}: expected one of {DTYPES}")
-    return "auto" if name == "auto" else getattr(torch, name)
-
-
-_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+    return models.torch_dtype(name, flag="model.dtype", error=RecipeError)
 
 
 def check_model_path(name: str, what: str = "model.name_or_path") -> None:
-    """A local model folder must exist and hold ``config.json``; a name that cannot be a hub id must be a folder.
-
-    So a mistyped folder says "model folder ... not found", not huggingface_hub's "Repo id must be in the form"."""
-    path = Path(str(name)).expanduser()
-    if path.exists():
-        if not path.is_dir() or not ((path / "config.json").is_file() or (path / "tokenizer_config.json").is_file()):
-            raise RecipeError(f"{what}: {path} is not a checkpoint folder (no config.json)")
-        return
-    if str(name).startswith(("/", "./", "../", "~", ".")) or not _HUB_ID.fullmatch(str(name)):
-        raise RecipeError(f"{what}: model folder {name} not found")
+    """A local model folder must exist and hold ``config.json``; a name that cannot be a hub id must be a folder."""
+    models.check_model_source(name, what, RecipeError, tokenizer_only=what == "model.tokenizer")
 
 
 def check_local_paths(config: dict[str, Any]) -> None:
@@ -80,24 +63,18 @@ def check_local_paths(config: dict[str, Any]) -> None:
 
 
 def load_tokenizer(model_cfg: dict[str, Any]):
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model_cfg.get("tokenizer") or model_cfg["name_or_path"],
-                                              revision=model_cfg.get("revision"))
-    if tokenizer.pad_token is None:
-        # Decoder-only models often ship without a pad token; padding positions are masked out of every loss.
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
+    """The recipe's tokenizer (``model.tokenizer``, else the model's), padding with EOS where it has no pad token
+    (padding positions are masked out of every loss)."""
+    return models.load_tokenizer(model_cfg.get("tokenizer") or model_cfg["name_or_path"],
+                                 revision=model_cfg.get("revision"), flag="model.name_or_path", error=RecipeError)
 
 
 def load_model(model_cfg: dict[str, Any]):
     """The base causal LM in the recipe's dtype (``model.name_or_path``: hub id or local folder)."""
-    from transformers import AutoModelForCausalLM
-
-    kwargs: dict[str, Any] = {"dtype": torch_dtype(model_cfg.get("dtype")), "revision": model_cfg.get("revision")}
-    if model_cfg.get("attn_implementation"):
-        kwargs["attn_implementation"] = model_cfg["attn_implementation"]
-    return AutoModelForCausalLM.from_pretrained(model_cfg["name_or_path"], **kwargs)
+    return models.load_causal_lm(model_cfg["name_or_path"], revision=model_cfg.get("revision"),
+                                 dtype=model_cfg.get("dtype"), attn_implementation=model_cfg.get("attn_implementation"),
+                                 flag="model.name_or_path", dtype_flag="model.dtype", error=RecipeError,
+                                 eval_mode=False)
 
 
 def lora_config(lora: dict[str, Any] | None):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from xlfact.core import models
 from xlfact.errors import XlfactError
 
 T = TypeVar("T")
-
-DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
 class AnalysisInputError(XlfactError):
@@ -19,46 +18,16 @@ class AnalysisInputError(XlfactError):
 
 
 def torch_dtype(name: str):
-    import torch
-
-    if name == "auto":
-        return "auto"
-    try:
-        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
-    except KeyError:
-        raise AnalysisInputError(f"--dtype {name!r}: expected one of {', '.join(DTYPES)}") from None
+    return models.torch_dtype(name, "--dtype", AnalysisInputError)
 
 
 def load_model(path: str, device: str = "cpu", dtype: str = "float32", attn_implementation: str | None = None):
     """``(model, tokenizer)`` from a local folder or a hub id (``from_pretrained`` either way), in eval mode."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    kwargs: dict[str, Any] = {"dtype": torch_dtype(dtype)}
-    if attn_implementation:
-        kwargs["attn_implementation"] = attn_implementation
-    local = Path(path).expanduser()
-    if not local.exists() and not looks_like_hub_id(path):
-        raise AnalysisInputError(f"--model {path}: no such folder (and not a hub id ORG/NAME)")
-    if local.exists() and not (local / "config.json").is_file():
-        raise AnalysisInputError(f"--model {path}: not a model folder (no config.json)")
-    source = str(local) if local.exists() else path
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
-    except (OSError, ValueError) as err:  # a folder without weights or tokenizer, a hub id that is not cached offline
-        first = next((line for line in str(err).splitlines() if line.strip()), type(err).__name__)
-        raise AnalysisInputError(f"--model {path}: cannot load it ({first[:200]})") from None
-    model.to(device)
-    model.eval()
+    source = models.check_model_source(path, "--model", AnalysisInputError)
+    tokenizer = models.load_tokenizer(source, error=AnalysisInputError, pad_with_eos=False)
+    model = models.load_causal_lm(source, dtype=dtype, device=device, attn_implementation=attn_implementation,
+                                  error=AnalysisInputError)
     return model, tokenizer
-
-
-def looks_like_hub_id(name: str) -> bool:
-    """``ORG/NAME`` or ``NAME`` as the hub spells repository ids (no leading ``.``, ``/`` or ``~``, one slash at
-    most): anything else that does not exist is a missing local folder, not a hub repository to look up."""
-    import re
-
-    return bool(re.fullmatch(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?", name)) and not name.endswith((".", "-"))
 
 
 def decoder_layers(model) -> list:

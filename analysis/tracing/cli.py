@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
+from xlfact.core import models
 from xlfact.core.atomic import write_json_atomic
 from xlfact.core.jsonl import read_utf8
 from xlfact.core.values import ArgumentParser, arg_size
@@ -125,15 +126,13 @@ def similarity_main(argv: list[str]) -> int:
     except (TracingInputError, FileNotFoundError, KeyError, ValueError) as err:
         print(f"xlfact trace similarity: {err}", file=sys.stderr)
         return 2
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     members = {lang: class_members(classifier[lang], identical.get(lang, [])) for lang in langs}
     out: dict = {"classes_from": analysis["order"][-1], "checkpoints": {}}
     for folder in folders:
-        tokenizer = AutoTokenizer.from_pretrained(folder)
+        tokenizer = models.load_tokenizer(str(folder), flag="--checkpoints", error=TracingInputError,
+                                          padding_side="right")
         tokenizer.pad_token = tokenizer.eos_token
-        tokenizer.padding_side = "right"
-        model = AutoModelForCausalLM.from_pretrained(folder).eval()
+        model = models.load_causal_lm(str(folder), dtype=None, flag="--checkpoints", error=TracingInputError)
         states, position = {}, {}
         for lang in langs:
             ids = list(lines[lang])

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from xlfact.builders.adaxeval import schema
 from xlfact.builders.adaxeval.structured import SchemaFiller
+from xlfact.core import models
 from xlfact.core.atomic import write_json_atomic
 
 
@@ -120,11 +121,10 @@ class HFClient:
 
     def __init__(self, path: str, *, device: str = "cpu", dtype: str = "float32", structured: bool = True) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).to(device).eval()
+        self.tokenizer = models.load_tokenizer(path, pad_with_eos=False)
+        self.model = models.load_causal_lm(path, dtype=dtype, device=device)
         self.device = device
         self.name = f"hf:{model_identity(path, self.model.config)}:{dtype}" + (":structured" if structured else "")
         self.structured = structured
