@@ -30,6 +30,25 @@ def read_utf8(path: str | Path, *, error: type[Exception] = DataError) -> str:
                     "UTF-8 text (re-save it as UTF-8)") from None
 
 
+def read_json(path: str | Path, *, error: type[Exception] = DataError, where: str | None = None,
+              hint: str = "is the file truncated?", expect_object: bool = True) -> Any:
+    """The JSON value of ``path``: one reader for every JSON file xlfact reads (results, relation files, markers).
+
+    Not UTF-8, not valid JSON, or (``expect_object``) not a JSON object raises ``error`` naming ``where`` (default:
+    the path), the line and the column, then ``hint`` (what to do about it). A missing file raises
+    ``FileNotFoundError`` as ``open`` does: what a missing file means is the caller's to say."""
+    where = where or str(path)
+    text = read_utf8(path, error=error)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise error(f"{where}: not valid JSON at line {err.lineno} column {err.colno} ({err.msg})"
+                    + (f"; {hint}" if hint else "")) from None
+    if expect_object and not isinstance(value, dict):
+        raise error(f"{where}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
 def read_jsonl(
     path: str | Path, *, error: type[Exception] = DataError, unit: str = "row"
 ) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -21,7 +21,6 @@ The rules, because a figure computed from the wrong files is worse than none:
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from xlfact.core.jsonl import read_jsonl, text_line_of
+from xlfact.core.jsonl import read_json, read_jsonl
 from xlfact.core.records import RECORD_KEY, RecordAdapter, record_of
 from xlfact.errors import RunError
 
@@ -281,19 +280,9 @@ class Run:
 
 def _load_results(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_json(path, error=RunError, expect_object=False)
     except OSError as err:
         raise RunError(f"{path}: cannot read ({err.strerror})") from None
-    except UnicodeDecodeError as err:
-        line = text_line_of(path, err.start)
-        raise RunError(f"{path} line {line}: not UTF-8 (byte 0x{err.object[err.start]:02x}); expected lm-eval's "
-                       "results JSON") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise RunError(
-            f"{path}: not valid JSON at line {err.lineno} column {err.colno} ({err.msg}); is the file truncated?"
-        ) from None
     if not isinstance(data, dict):
         raise RunError(f"{path}: expected a JSON object (an lm-eval results file)")
     for key in REQUIRED_RESULTS_KEYS:

@@ -20,7 +20,6 @@ XRR once the tuning has taken.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from xlfact.core.atomic import write_json_atomic, write_text_atomic
+from xlfact.core.jsonl import read_json
 from xlfact.core.values import ArgumentParser
 from xlfact.training.config import RecipeError, load_recipe
 
@@ -106,7 +106,8 @@ def sweep(config: str, langs: list[str], out: Path, overrides: list[str], *, bat
     for lang, recipe in configs.items():
         model_dir, eval_dir = out / lang / "model", out / lang / "eval"
         if (eval_dir / RESULT_FILE).is_file():
-            rows[lang] = json.loads((eval_dir / RESULT_FILE).read_text(encoding="utf-8"))
+            rows[lang] = read_json(eval_dir / RESULT_FILE, error=RecipeError,
+                                   hint="delete it to evaluate this language again")
             log.info("conductivity %s: already evaluated (%s)", lang, eval_dir)
             continue
         if not (model_dir / "README.md").is_file():

@@ -3,7 +3,6 @@ delta maps (LAHIS), lens curves overlaid; from two ``xlfact analyze`` output fol
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +10,14 @@ from xlfact.analysis.mechanistic import lahis as lahis_rules
 from xlfact.analysis.mechanistic import lape as lape_rules
 from xlfact.analysis.mechanistic import plots
 from xlfact.analysis.mechanistic.common import AnalysisInputError
+from xlfact.core.jsonl import read_json
 
 
 def _read(folder: Path, name: str) -> dict[str, Any] | None:
     path = folder / name
     if not path.is_file():
         return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise AnalysisInputError(f"{path}: not valid JSON (line {err.lineno}: {err.msg})") from None
+    return read_json(path, error=AnalysisInputError)
 
 
 def compare_lape(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -8,13 +8,12 @@ of ``{"checkpoint", "lang", "relation", "index", "correct"}`` rows (checkpoints 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
 from xlfact.analysis.tracing.trace import step_of
-from xlfact.core.jsonl import read_jsonl
+from xlfact.core.jsonl import read_json, read_jsonl
 from xlfact.core.runs import load_run
 
 TRACE_BENCHMARK = "klar_trace"
@@ -83,11 +82,9 @@ def read_trace_folder(folder: Path) -> list[CheckpointRecords]:
     """Records of the ``klar_trace`` tasks from every checkpoint of an ``xlfact trace`` output folder."""
     summary_path = folder / "trace.json"
     try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        summary = read_json(summary_path, error=TracingInputError)
     except FileNotFoundError:
         raise TracingInputError(f"{folder}: no trace.json; expected an `xlfact trace` output folder") from None
-    except json.JSONDecodeError as err:
-        raise TracingInputError(f"{summary_path}: not valid JSON ({err.msg})") from None
     out = []
     for entry in summary.get("checkpoints", []):
         run = load_run(folder / "checkpoints" / entry["label"])

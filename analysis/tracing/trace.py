@@ -31,6 +31,7 @@ from typing import Any
 
 from xlfact.core.atomic import write_csv_atomic, write_json_atomic
 from xlfact.core.figures import pyplot, save_png
+from xlfact.core.jsonl import read_json
 from xlfact.core.model_args import parse_model_args
 from xlfact.core.palette import legend_outside, line_style
 from xlfact.core.runs import Run, RunError, load_run
@@ -199,10 +200,7 @@ def finished_run(folder: Path, settings: dict[str, Any]) -> Run | None:
     marker = folder / MARKER
     if not marker.is_file():
         return None
-    try:
-        saved = json.loads(marker.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise RunError(f"{marker}: not valid JSON ({err.msg}); delete the folder to re-run this checkpoint") from None
+    saved = read_json(marker, error=RunError, hint="delete the folder to re-run this checkpoint")
     from xlfact.core.provenance import differences
 
     recorded = saved.get("settings") if isinstance(saved.get("settings"), dict) else {}
@@ -298,10 +296,7 @@ def finished_checkpoints(out_dir: Path) -> list[tuple[Checkpoint, Run]]:
     found: list[tuple[tuple, Checkpoint, Path]] = []
     first: tuple[Path, dict] | None = None
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and (p / MARKER).is_file()):
-        try:
-            marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise RunError(f"{folder / MARKER}: not valid JSON ({err.msg}); delete the folder to re-run it") from None
+        marker = read_json(folder / MARKER, error=RunError, hint="delete the folder to re-run it")
         settings = marker.get("settings") or {}
         shared = {k: v for k, v in settings.items() if k not in ("source", "source_files", "model_args")}
         shared["model_args"] = {k: v for k, v in (settings.get("model_args") or {}).items()

@@ -22,7 +22,6 @@ languages a run selects.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.jsonl import read_json
 from xlfact.errors import DataError
 from xlfact.evaluators.klar import LANGUAGES
 
@@ -174,14 +174,7 @@ def read_relation_file(root: Path, lang: str, relation: str) -> RelationFile:
             f"{_where(lang, relation)}: file {path} is missing; every language folder needs the 20 relation files "
             f"({', '.join(RELATIONS)})"
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise KlarDataError(
-            f"{_where(lang, relation)}: not valid JSON at line {err.lineno} column {err.colno} ({err.msg})"
-        ) from None
-    except UnicodeDecodeError as err:
-        raise KlarDataError(f"{_where(lang, relation)}: not UTF-8 ({err.reason} at byte {err.start})") from None
+    data = read_json(path, error=KlarDataError, where=_where(lang, relation), hint="", expect_object=False)
     return validate_relation_file(data, path, lang, relation)
 
 
