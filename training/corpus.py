@@ -7,7 +7,8 @@ weight 1). A source is a file in one of three shapes, told apart per row:
 * monolingual JSON lines ``{"doc_id": str, "lang": str, "text": str}`` (``lang`` may come from the source instead;
   ``doc_id`` defaults to the row) — a bilingual domain corpus is such a file with rows in two languages;
 * parallel JSON lines ``{"doc_id": str, "texts": {lang: text}}`` — one aligned row (e.g. a TED sentence and its
-  translations); consecutive rows with the same ``doc_id`` are one document (a talk).
+  translations); consecutive rows with the same ``doc_id`` are one document (a talk). A ``doc_id`` that comes back
+  after another document is refused: the one rule AdaXEval's corpus reader follows too (``core/documents.py``).
 
 Packing (the PolyFact paper's CPT, App. B Tables 2-3, as the authors' ``pretokenize_ted_structured.py`` does it): a
 parallel row becomes one segment, its languages once each in a seeded random order as ``"{lang}: {text}"`` lines,
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlfact.core.documents import DocumentIds
 from xlfact.core.jsonl import read_jsonl
 from xlfact.training.config import RecipeError
 
@@ -102,12 +104,14 @@ def read_source(spec: dict[str, Any] | str, languages: list[str] | None = None, 
             if keep is None or source.lang in keep:
                 source.units.append(Unit(f"{source.name}:{i}", {source.lang: block}, parallel=False))
         return _checked(source, languages)
+    ids = DocumentIds(RecipeError)
     for line_no, row in read_jsonl(path, error=RecipeError, unit="line"):
         at = f"{path} line {line_no}"
         doc_id = row.get("doc_id", f"{source.name}:{line_no}")
         if not isinstance(doc_id, (str, int)) or doc_id == "":
             raise RecipeError(f"{at}: field 'doc_id' must be a non-empty string")
         doc_id = str(doc_id)
+        ids.continues(doc_id, at)
         if "texts" in row:
             texts = row["texts"]
             if not isinstance(texts, dict) or not texts:

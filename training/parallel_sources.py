@@ -49,7 +49,11 @@ def _nonempty(value) -> bool:
 
 
 def ted_rows(path: str | os.PathLike, languages=POLYFACT_LANGUAGES, min_languages: int = 2) -> Iterator[dict]:
-    """TED2025 multi-way rows as ``{doc_id, texts}``, talks with fewer than ``min_languages`` languages left out."""
+    """TED2025 multi-way rows as ``{doc_id, texts}``, talks with fewer than ``min_languages`` languages left out.
+
+    A talk whose rows are not consecutive in the file (interleaved with another talk's) gets ``ted:<talk>#2``, ``#3``
+    ... for its later runs of rows: one doc_id names one run of consecutive rows (core/documents.py), and CPT packs
+    each run on its own, as it did before the rule."""
     path = Path(path)
     if not path.is_file():
         raise RecipeError(f"TED2025 multi-way file {path} not found (--ted)")
@@ -57,6 +61,8 @@ def ted_rows(path: str | os.PathLike, languages=POLYFACT_LANGUAGES, min_language
     for _, row in read_jsonl(path, error=RecipeError, unit="line"):
         texts = {TED_ALIASES.get(k, k): v for k, v in (row.get("para_data") or {}).items() if _nonempty(v)}
         talk_langs[str(row.get("talk_id"))].update(lang for lang in texts if lang in languages)
+    runs: dict[str, int] = defaultdict(int)
+    current = None
     for line_no, row in read_jsonl(path, error=RecipeError, unit="line"):
         talk = row.get("talk_id")
         if not talk:
@@ -66,7 +72,11 @@ def ted_rows(path: str | os.PathLike, languages=POLYFACT_LANGUAGES, min_language
         texts = {TED_ALIASES.get(k, k): v.strip() for k, v in (row.get("para_data") or {}).items() if _nonempty(v)}
         texts = {lang: texts[lang] for lang in languages if lang in texts}
         if texts:
-            yield {"doc_id": f"ted:{talk}", "texts": texts}
+            if str(talk) != current:
+                current = str(talk)
+                runs[current] += 1
+            run = runs[current]
+            yield {"doc_id": f"ted:{talk}" + (f"#{run}" if run > 1 else ""), "texts": texts}
 
 
 def pair_rows(name: str, source: str, max_pairs: int | None) -> Iterator[dict]:

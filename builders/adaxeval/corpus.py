@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlfact.core.documents import DocumentIds
 from xlfact.core.jsonl import read_jsonl
 from xlfact.errors import DataError
 
@@ -46,19 +47,24 @@ def read_corpus(path: str | Path) -> list[Document]:
     if not path.is_file():
         raise BuildError(f"{path}: corpus not found (a .jsonl file or a <lang>/<name>.txt folder)")
     docs: list[Document] = []
-    seen: set[str] = set()
+    ids = DocumentIds(BuildError)
     for line, row in read_jsonl(path, error=BuildError, unit="line"):
         where = f"{path} line {line}"
         for key in ("doc_id", "lang", "text"):
             if not isinstance(row.get(key), str) or not row[key].strip():
                 raise BuildError(f"{where}: field {key!r} is missing or empty; expected a non-empty string")
-        if row["doc_id"] in seen:
-            raise BuildError(f"{where} (doc {row['doc_id']}): doc_id repeats an earlier line")
         pair = row.get("pair_id", "")
         if not isinstance(pair, str):
             raise BuildError(f"{where} (doc {row['doc_id']}): field 'pair_id' must be a string")
-        seen.add(row["doc_id"])
-        docs.append(Document(row["doc_id"], row["lang"].strip(), row["text"], pair))
+        doc = Document(row["doc_id"], row["lang"].strip(), row["text"], pair)
+        if ids.continues(doc.doc_id, where):  # the next part of the previous document: its text continues
+            previous = docs[-1]
+            if (doc.lang, doc.pair_id) != (previous.lang, previous.pair_id):
+                raise BuildError(f"{where} (doc {doc.doc_id}): lang or pair_id differs from the document's earlier "
+                                 "rows; another language version is another document (its own doc_id, same pair_id)")
+            docs[-1] = Document(previous.doc_id, previous.lang, f"{previous.text}\n{doc.text}", previous.pair_id)
+            continue
+        docs.append(doc)
     if not docs:
         raise BuildError(f"{path}: no documents")
     return docs
