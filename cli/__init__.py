@@ -26,7 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("xlfact.training.cli", "train a checkpoint: sft | grpo | cpt | fictional --config recipe.yaml"),
     "leaderboard": ("xlfact.leaderboard.cli", "build a static leaderboard site from lm-eval result folders"),
     "compare": ("xlfact.gate.compare", "release gate: significance-tested comparison against a baseline run"),
-    "trace": ("xlfact.analysis.tracing.trace", "evaluate a series of checkpoints and plot knowledge over training"),
+    "trace": ("xlfact.analysis.tracing.command", "evaluate a series of checkpoints and plot knowledge over training"),
     "frequency": ("xlfact.analysis.tracing.counting", "count fact frequencies in a corpus with infini-gram"),
     "analyze": ("xlfact.analysis.mechanistic.cli",
                 "mechanistic analyses: logit-lens | lape | lahis | failures | compare (PolyFact paper)"),

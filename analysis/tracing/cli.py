@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from xlfact.analysis.tracing import TracingInputError
+from xlfact.analysis.tracing.trace import checkpoint_folders
 from xlfact.core import models
 from xlfact.core.atomic import write_json_atomic
 from xlfact.core.jsonl import read_utf8
@@ -100,7 +101,6 @@ def similarity_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from xlfact.analysis.tracing.frequencies import read_frequencies
     from xlfact.analysis.tracing.similarity import class_members, fact_lines, last_token_states, similarity_by_class
-    from xlfact.analysis.tracing.trace import checkpoint_folders
     from xlfact.core.output_dir import check_output_file
 
     try:

@@ -447,7 +447,6 @@ def summarize(results: list[tuple[Checkpoint, Run]], out_dir: Path, *, n_resampl
     return summary
 
 
-ANALYSES = {"frequency": "frequency_main", "similarity": "similarity_main"}
 SUBCOMMAND_HELP = {
     "summarize": "the table, first-learned facts and plots of every finished checkpoint (after --shard runs)",
     "frequency": "recall vs fact frequency, threshold classifier, cross-lingual transfer",
@@ -457,12 +456,6 @@ SUBCOMMAND_HELP = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "summarize":
-        return summarize_main(argv[1:])
-    if argv and argv[0] in ANALYSES:  # xlfact trace frequency|similarity ...: the analyses of a finished trace
-        from xlfact.analysis.tracing import cli
-
-        return getattr(cli, ANALYSES[argv[0]])(argv[1:])
     parser = ArgumentParser(
         prog="xlfact trace",
         description="Evaluate a series of checkpoints (hub revisions or local folders) with lm-eval and trace "
@@ -500,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="K/N: evaluate only checkpoints K, K+N, K+2N, ... of the plan (K from 0); auto/N takes K "
                         "from SLURM_ARRAY_TASK_ID (less SLURM_ARRAY_TASK_MIN). Shards share one --output_path; the "
                         "one that finds every checkpoint finished writes trace.csv and the rest")
-    # The subcommands, listed by --help; each parses its own flags (dispatched above, before these options).
+    # The subcommands, listed by --help; each parses its own flags (routed by analysis/tracing/command.py).
     commands = parser.add_subparsers(dest="command", title="subcommands (xlfact trace NAME --help)",
                                      metavar="{summarize,frequency,similarity}")
     for name, help_ in SUBCOMMAND_HELP.items():
