@@ -111,7 +111,7 @@ def site_figures(table: dict[str, Any], out_dir: str | Path) -> tuple[dict[str, 
         series = {names[m["id"]]: s[next(k for k in s if k.startswith("Factual RA"))] for m, (_, s) in clika_models}
         fig_key = None
         for bench in table["benchmarks"]:
-            if bench["name"].startswith("clika_"):
+            if registry.by_name("clika").owns(bench["name"]):
                 if fig_key is None:
                     add(f"radar/{bench['name']}", F.radar(langs, series, title="CLiKA: factual RA per language"),
                         "CLiKA: factual relative accuracy per language, one polygon per run")

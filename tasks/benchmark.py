@@ -43,6 +43,8 @@ class Benchmark:
         ``report_section(records_by_benchmark, focus) -> str``: a section spanning its record benchmarks, as data
         (written report, leaderboard) and as Markdown (printed report). ``lighteval_tasks() -> list``: its LightEval
         task configs (imports LightEval, so it is called only by the LightEval module).
+        ``trace_extras(records) -> {lang: {metric: value}}``: per-language figures ``xlfact trace`` adds to
+        trace.csv for each checkpoint beyond the report's (klar_trace: the CLC within each relation).
     """
 
     name: str
@@ -65,6 +67,7 @@ class Benchmark:
     report_data: Callable[..., dict[str, Any]] | None = None
     report_section: Callable[..., str] | None = None
     lighteval_tasks: Callable[[], list[Any]] | None = None
+    trace_extras: Callable[[list[Record]], dict[str, dict[str, float]]] | None = None
 
     def owns(self, record_benchmark: str) -> bool:
         """Whether records logged as ``record_benchmark`` belong to this benchmark."""

@@ -356,12 +356,11 @@ def run_rows(checkpoint: Checkpoint, run: Run, *, n_resamples: int, seed: int) -
             metric = f"{name}/{relation}" if relation else name
             rows.append([*head, benchmark, task_of.get(lang, benchmark) if lang else benchmark, lang or "all", metric,
                          value, None, None, rep["n_items"]])
-        if benchmark == "klar_trace":  # the paper's CLC within each relation, per language
-            from xlfact.evaluators.klar import trace_relation_clc
-
-            for lang, per in trace_relation_clc(records).items():
-                for relation, value in per.items():
-                    rows.append([*head, benchmark, task_of.get(lang, benchmark), lang, f"clc/{relation}", value,
+        spec = registry.find(benchmark)
+        if spec is not None and spec.trace_extras is not None:  # e.g. klar_trace's CLC within each relation
+            for lang, per in spec.trace_extras(records).items():
+                for metric, value in per.items():
+                    rows.append([*head, benchmark, task_of.get(lang, benchmark), lang, metric, value,
                                  None, None, rep["n_items"]])
         by_item: dict[str, dict[str, bool]] = defaultdict(dict)
         for r in records:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xlfact.evaluators.klar import TRACE_BENCHMARK, trace_report_data, trace_report_extras
+from xlfact.evaluators.klar import TRACE_BENCHMARK, trace_relation_clc, trace_report_data, trace_report_extras
 from xlfact.tasks.benchmark import Benchmark
 from xlfact.tasks.klar.data import KLAR_DIR_ENV, SOURCE_URL
 from xlfact.tasks.klar_trace.data import LANGUAGES
@@ -24,4 +24,6 @@ BENCHMARK = Benchmark(
     report_extras=trace_report_extras,
     report_data=trace_report_data,
     report_section=trace_report_section,
+    trace_extras=lambda records: {lang: {f"clc/{relation}": value for relation, value in per.items()}
+                                  for lang, per in trace_relation_clc(records).items()},
 )
