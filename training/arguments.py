@@ -29,6 +29,11 @@ CHECKPOINTING_NAMES = (("gradient_checkpointing", "activation_checkpointing"),
                        ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs"))
 
 
+
+def trainer_output_dir(config: dict[str, Any]) -> str:
+    """Where the trainer keeps its own checkpoints and logs (beside the final folder, not inside it)."""
+    return str(config.get("training", {}).get("output_dir") or f"{config['output_dir']}.trainer")
+
 def current_names(kwargs: dict[str, Any], accepted: set[str]) -> dict[str, Any]:
     """``kwargs`` with each checkpointing argument under the name the installed trainer config class takes."""
     out = dict(kwargs)
@@ -59,8 +64,6 @@ def trainer_kwargs(config: dict[str, Any], defaults: dict[str, Any] | None = Non
                    forced: dict[str, Any] | None = None, accepted: set[str] | None = None) -> dict[str, Any]:
     """The keyword arguments for the trainer's config class: xlfact's defaults < the recipe's ``training`` < forced
     (checkpointing arguments under the names in ``accepted``, see :func:`current_names`)."""
-    from xlfact.training.model_io import trainer_output_dir
-
     training = {k: v for k, v in section(config, "training").items()
                 if k != "output_dir" and k not in XLFACT_TRAINING_KEYS}
     named = (lambda d: current_names(d or {}, accepted)) if accepted is not None else (lambda d: d or {})

@@ -16,6 +16,7 @@ import sys
 from xlfact.core.values import ArgumentParser
 from xlfact.training.config import RECIPES, RecipeError, load_recipe
 from xlfact.training.host_memory import return_freed_blocks
+from xlfact.training.model_io import preflight
 
 MODULES = {name: f"xlfact.training.{name}" for name in RECIPES}
 HELP = {
@@ -50,16 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--dry-run", dest="dry_run", action="store_true", help=argparse.SUPPRESS)  # old spelling
         p.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. training.learning_rate=1e-4")
     return parser
-
-
-def preflight(module, config: dict):
-    """Every check that needs no model or data: the trainer arguments, the LoRA config, the local paths."""
-    from xlfact.training import model_io
-
-    trainer_args = module.training_arguments(config)
-    model_io.lora_config(config.get("lora"))
-    model_io.check_local_paths(config)
-    return trainer_args
 
 
 def dry_run_report(config: dict, trainer_args) -> str:

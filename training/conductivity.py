@@ -30,6 +30,7 @@ from xlfact.core.atomic import write_json_atomic, write_text_atomic
 from xlfact.core.jsonl import read_json
 from xlfact.core.values import ArgumentParser
 from xlfact.training.config import RecipeError, load_recipe
+from xlfact.training.model_io import preflight
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,7 @@ def xrr_table(rows: dict[str, dict[str, Any]]) -> str:
 def sweep(config: str, langs: list[str], out: Path, overrides: list[str], *, batch_size: int = 32,
           device: str = "cpu", limit: int | None = None) -> dict[str, dict[str, Any]]:
     """Tune, evaluate and check each language; returns ``{lang: figures}`` and writes the XRR table."""
-    from xlfact.training import fictional
-    from xlfact.training.cli import preflight
+    from xlfact.training import fictional  # imports TRL (seconds): only a sweep that runs pays for it
 
     configs = {}
     for lang in langs:  # every recipe is checked before the first model loads

@@ -31,8 +31,10 @@ from typing import Any
 import yaml
 
 from xlfact.errors import XlfactError
+from xlfact.training import schema
 
 RECIPES = ("sft", "grpo", "cpt", "fictional")
+DEFAULT_LORA = {"r": 64, "lora_alpha": 128, "lora_dropout": 0.05, "target_modules": "all-linear"}
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
 COMMON_SECTIONS = ("recipe", "seed", "model", "data", "lora", "training", "output_dir")
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
@@ -87,8 +89,6 @@ def check_recipe(config: dict[str, Any], where: str) -> dict[str, Any]:
     """The effective recipe: every section checked against its schema (unknown keys and wrong types are errors at
     any depth) with defaults filled in. ``training`` is checked by the trainer's own config class when the
     arguments are built (:mod:`xlfact.training.arguments`), ``lora`` by ``peft.LoraConfig``; neither loads a model."""
-    from xlfact.training import schema
-
     recipe = config.get("recipe")
     if recipe not in RECIPES:
         raise RecipeError(f"{where}: field 'recipe' is {recipe!r}; expected one of {', '.join(RECIPES)}")
@@ -122,17 +122,13 @@ def check_lora(lora: Any, where: str) -> dict[str, Any] | None:
         raise RecipeError(f"{where}: section 'lora' must be a mapping of peft.LoraConfig arguments or null")
     import dataclasses
 
-    from peft import LoraConfig
-
-    from xlfact.training.model_io import DEFAULT_LORA
+    from peft import LoraConfig  # peft imports torch: only recipes with a lora section pay for it
 
     known = {f.name for f in dataclasses.fields(LoraConfig)}
     for key in lora:
         if key not in known or key == "task_type":
             raise RecipeError(f"{where}: lora.{key} is not a peft.LoraConfig argument")
     effective = {**DEFAULT_LORA, **lora}
-    from xlfact.training import schema
-
     try:  # ranges peft does not check itself (r=0 fails only when the adapter is made, after the model loads)
         for key, kind in (("r", "size"), ("lora_alpha", "positive_number"), ("lora_dropout", "number")):
             if key in effective:

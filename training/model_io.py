@@ -27,13 +27,13 @@ from typing import Any
 import yaml
 
 from xlfact.core import models
+from xlfact.training.arguments import checkpointing
 from xlfact.training.checkpoints import CHECKPOINTS_DIR, save_dtype, write_model_folder
-from xlfact.training.config import RecipeError, public_view
+from xlfact.training.config import DEFAULT_LORA, RecipeError, public_view
 
 log = logging.getLogger(__name__)
 
 LIBRARIES = ("xlfact", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "lm_eval")
-DEFAULT_LORA = {"r": 64, "lora_alpha": 128, "lora_dropout": 0.05, "target_modules": "all-linear"}
 
 
 def torch_dtype(name: str | None):
@@ -143,10 +143,17 @@ def prepare_for_training(model, args) -> None:
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if getattr(base, "config", None) is not None:
         base.config.use_cache = False
-    from xlfact.training.arguments import checkpointing
-
     if checkpointing(args) and hasattr(base, "enable_input_require_grads"):
         base.enable_input_require_grads()
+
+
+def preflight(module, config: dict[str, Any]):
+    """Every check of a recipe that needs no model or data: the trainer arguments (``module.training_arguments``,
+    returned), the LoRA config, the local paths. ``xlfact train`` and ``xlfact train conductivity`` run it first."""
+    trainer_args = module.training_arguments(config)
+    lora_config(config.get("lora"))
+    check_local_paths(config)
+    return trainer_args
 
 
 def library_versions() -> dict[str, str]:
@@ -262,8 +269,3 @@ def save_run(model, tokenizer, config: dict[str, Any], data: dict[str, Any], met
         raise
     log.info("xlfact train: wrote %s (merged checkpoint%s, model card)", out, " + adapter/" if has_adapter else "")
     return out
-
-
-def trainer_output_dir(config: dict[str, Any]) -> str:
-    """Where the trainer keeps its own checkpoints and logs (beside the final folder, not inside it)."""
-    return str(config.get("training", {}).get("output_dir") or f"{config['output_dir']}.trainer")
