@@ -14,7 +14,7 @@ from xlfact.tasks.clika.report import report_section
 
 def lighteval_tasks() -> list[Any]:
     """CLiKA's LightEval task configs (LightEval is a heavy optional dependency: imported only when asked)."""
-    from xlfact.tasks.lighteval_tasks import clika_tasks
+    from xlfact.tasks.lighteval_configs import clika_tasks
 
     return clika_tasks()
 

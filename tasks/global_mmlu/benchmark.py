@@ -14,7 +14,7 @@ from xlfact.tasks.polyfact import spec as polyfact
 
 def lighteval_tasks() -> list[Any]:
     """Global-MMLU's LightEval task configs (LightEval is a heavy optional dependency: imported only when asked)."""
-    from xlfact.tasks.lighteval_tasks import global_mmlu_tasks
+    from xlfact.tasks.lighteval_configs import global_mmlu_tasks
 
     return global_mmlu_tasks()
 

@@ -14,7 +14,7 @@ from xlfact.tasks.klar.data import KLAR_DIR_ENV, SOURCE_URL
 
 def lighteval_tasks() -> list[Any]:
     """KLAR-CLC's LightEval task configs (LightEval is a heavy optional dependency: imported only when asked)."""
-    from xlfact.tasks.lighteval_tasks import klar_tasks
+    from xlfact.tasks.lighteval_configs import klar_tasks
 
     return klar_tasks()
 

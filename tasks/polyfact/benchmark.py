@@ -11,7 +11,7 @@ from xlfact.tasks.polyfact import spec
 
 def lighteval_tasks() -> list[Any]:
     """PolyFact's LightEval task configs (LightEval is a heavy optional dependency: imported only when asked)."""
-    from xlfact.tasks.lighteval_tasks import polyfact_tasks
+    from xlfact.tasks.lighteval_configs import polyfact_tasks
 
     return polyfact_tasks()
 
