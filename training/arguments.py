@@ -12,7 +12,7 @@ import dataclasses
 import importlib.metadata
 from typing import Any
 
-from xlfact.training.config import RecipeError, section
+from xlfact.training.config import RecipeError, recipe_seed, section
 
 # Keys of the `training` section that xlfact reads itself; they are never passed to the trainer's config class.
 XLFACT_TRAINING_KEYS = ("save_every",)
@@ -68,7 +68,7 @@ def trainer_kwargs(config: dict[str, Any], defaults: dict[str, Any] | None = Non
                 if k != "output_dir" and k not in XLFACT_TRAINING_KEYS}
     named = (lambda d: current_names(d or {}, accepted)) if accepted is not None else (lambda d: d or {})
     return {**BASE_DEFAULTS, **named(defaults), "output_dir": trainer_output_dir(config),
-            "seed": int(config.get("seed", 0)), **named(training), **named(forced)}
+            "seed": recipe_seed(config), **named(training), **named(forced)}
 
 
 # Ranges the trainer's config classes do not check themselves (``learning_rate: -1`` or NaN would train).

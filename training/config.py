@@ -100,7 +100,7 @@ def check_recipe(config: dict[str, Any], where: str) -> dict[str, Any]:
                           f"{', '.join(allowed)}")
     out = dict(config)
     try:
-        out["seed"] = schema.check_value(int, config.get("seed", 0), "seed")
+        out["seed"] = schema.check_value(int, config.get("seed", schema.DEFAULT_SEED), "seed")
         out["model"] = schema.check(schema.ModelSection, config.get("model"), "model")
         out["data"] = schema.check(schema.DATA[recipe], config.get("data"), "data")
         out[own] = schema.check(own_cls, config.get(own), own)
@@ -183,6 +183,20 @@ def section(config: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise RecipeError(f"{config.get('_source', 'recipe')}: section {name!r} must be a mapping")
     return dict(value)
+
+
+def typed_section(config: dict[str, Any], name: str, cls: type[schema.T]) -> schema.T:
+    """A recipe section as its schema's dataclass instance (defaults from the schema; a bad value is a RecipeError
+    naming the recipe file and the dotted key)."""
+    try:
+        return schema.typed(cls, config.get(name), name)
+    except schema.SchemaError as err:
+        raise RecipeError(f"{config.get('_source', 'recipe')}: {err}") from None
+
+
+def recipe_seed(config: dict[str, Any]) -> int:
+    """The recipe's ``seed`` (the schema's default when absent)."""
+    return int(config.get("seed", schema.DEFAULT_SEED))
 
 
 def require(mapping: dict[str, Any], key: str, where: str, expected: str) -> Any:

@@ -41,6 +41,7 @@ from typing import Any
 
 from xlfact.core.documents import DocumentIds
 from xlfact.core.jsonl import read_jsonl
+from xlfact.training import schema
 from xlfact.training.config import RecipeError
 
 ENGLISH = "en"
@@ -269,15 +270,19 @@ def source_specs(data: dict[str, Any], where: str) -> list[dict[str, Any]]:
 
 def build_mix(data: dict[str, Any], packing: dict[str, Any], tokenizer, seed: int, where: str = "data") -> Mix:
     """Read, pack, split and weight every source of a CPT recipe."""
-    languages = data.get("languages")
-    min_languages = int(data.get("min_languages", 2))
-    ratio = float(data.get("validation_ratio", 0.0) or 0.0)
-    target, max_tokens = int(packing.get("target_tokens", 512)), int(packing.get("max_tokens", 1024))
+    specs = source_specs(data, where)
+    try:  # the schema's defaults and checks (callers may pass a section that did not come through a recipe)
+        data_cfg = schema.typed(schema.CorpusData, {**data, "corpus": None, "sources": specs}, where)
+        pack = schema.typed(schema.PackingSection, packing, "packing")
+    except schema.SchemaError as err:
+        raise RecipeError(str(err)) from None
+    languages, min_languages, ratio = data_cfg.languages, data_cfg.min_languages, data_cfg.validation_ratio
+    target, max_tokens = pack.target_tokens, pack.max_tokens
     train: list[dict[str, Any]] = []
     validation: list[dict[str, Any]] = []
     described = []
     names: set[str] = set()
-    for i, spec in enumerate(source_specs(data, where)):
+    for i, spec in enumerate(specs):
         source = read_source(spec, languages, min_languages, f"{where}.sources[{i}]")
         if source.name in names:
             raise RecipeError(f"{where}.sources[{i}]: name {source.name!r} repeats; give each source a name")

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from xlfact.training import arguments, checkpoints, corpus, model_io
-from xlfact.training.config import section
+from xlfact.training.config import recipe_seed, section
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     import datasets
     from transformers import DataCollatorForLanguageModeling, Trainer, set_seed
 
-    seed = int(config.get("seed", 0))
+    seed = recipe_seed(config)
     set_seed(seed)
     args = training_arguments(config)
     data = section(config, "data")

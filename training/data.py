@@ -17,6 +17,7 @@ from typing import Any
 from xlfact.tasks.polyfact.data import load_polyfact
 from xlfact.tasks.polyfact.spec import FREE_FORM_PROMPT, LANGUAGE_NAMES, OPTION_LETTERS, free_form_prompt
 from xlfact.tasks.polyfact.spec import LANGUAGES as POLYFACT_LANGUAGES
+from xlfact.training import schema
 from xlfact.training.config import RecipeError
 
 log = logging.getLogger(__name__)
@@ -58,15 +59,16 @@ def load_parallel_facts(data: dict[str, Any], where: str = "recipe data") -> Par
     languages = list(data.get("languages") or POLYFACT_LANGUAGES)
     if len(set(languages)) != len(languages):
         raise RecipeError(f"{where}: data.languages repeats a language: {languages}")
-    split = data.get("split", "train")
-    source = data.get("source", "polyfact")
+    defaults = schema.PolyFactData()
+    split = data.get("split", defaults.split)
+    source = data.get("source", defaults.source)
     data_dir = data.get("data_dir")
     per_lang: dict[str, dict[str, dict[str, Any]]] = {}
     order: list[str] = []
     for lang in languages:
         rows = load_polyfact(lang, source=source, data_dir=data_dir, split=split,
-                             clean_filter=bool(data.get("clean_filter", False)),
-                             on_invalid=data.get("on_invalid", "error"))
+                             clean_filter=bool(data.get("clean_filter", defaults.clean_filter)),
+                             on_invalid=data.get("on_invalid", defaults.on_invalid))
         per_lang[lang] = {row["fact_id"]: row for row in rows}
         if not order:
             order = [row["fact_id"] for row in rows]

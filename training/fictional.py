@@ -30,7 +30,8 @@ from xlfact.core.jsonl import read_jsonl
 from xlfact.tasks.clika.prompts import FICTIONAL_TEMPLATES, render_fictional_prompt
 from xlfact.tasks.clika.spec import CLIKA_DIR_ENV, LANGUAGE_NAMES
 from xlfact.training import arguments, checkpoints, model_io
-from xlfact.training.config import RecipeError, section
+from xlfact.training.config import RecipeError, recipe_seed, typed_section
+from xlfact.training.schema import FictionalData, FictionalSection
 
 log = logging.getLogger(__name__)
 
@@ -102,22 +103,22 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     from transformers import set_seed
     from trl import SFTTrainer
 
-    seed = int(config.get("seed", 0))
+    seed = recipe_seed(config)
     set_seed(seed)
     args = training_arguments(config)
     model_io.check_local_paths(config)
-    fict = section(config, "fictional")
-    data = section(config, "data")
-    lang = fict.get("lang")
+    fict = typed_section(config, "fictional", FictionalSection)
+    data = typed_section(config, "data", FictionalData)
+    lang = fict.lang
     if not lang:
         raise RecipeError("fictional.lang is required (xlfact train fictional --lang de ...)")
-    path = train_file(data.get("clika_dir"), lang)
-    direction = fict.get("translation_direction", "en_to_target")
-    pairs, counts = read_pairs(path, lang, direction, fict.get("template", "alpaca"))
-    if data.get("max_rows") and int(data["max_rows"]) < len(pairs):
+    path = train_file(data.clika_dir, lang)
+    direction = fict.translation_direction
+    pairs, counts = read_pairs(path, lang, direction, fict.template)
+    if data.max_rows and data.max_rows < len(pairs):
         # An evenly spaced subset keeps every kind of row (the file is ordered English QA, target QA, translations).
-        step = len(pairs) / int(data["max_rows"])
-        pairs = [pairs[int(i * step)] for i in range(int(data["max_rows"]))]
+        step = len(pairs) / data.max_rows
+        pairs = [pairs[int(i * step)] for i in range(data.max_rows)]
     dataset = datasets.Dataset.from_list(pairs)
     tokenizer = model_io.load_tokenizer(config["model"])
     trainer = SFTTrainer(model=model_io.load_model(config["model"]), args=args, train_dataset=dataset,
@@ -132,7 +133,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     }
     described = {"file": str(path), "sha256": model_io.file_sha256(path), "lang": lang,
                  "translation_direction": direction, "rows": counts,
-                 "pairs_used": len(pairs), "template": fict.get("template", "alpaca")}
+                 "pairs_used": len(pairs), "template": fict.template}
     if trainer.is_world_process_zero():
         model_io.save_run(trainer.model, tokenizer, config, described, metrics,
                           trainer_args=trainer.args)

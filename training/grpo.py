@@ -22,7 +22,7 @@ import os
 from typing import Any
 
 from xlfact.training import arguments, checkpoints, model_io
-from xlfact.training.config import RecipeError, section
+from xlfact.training.config import RecipeError, recipe_seed, section, typed_section
 from xlfact.training.data import (
     PROMPT_STYLES,
     ParallelFacts,
@@ -31,6 +31,7 @@ from xlfact.training.data import (
     recipe_facts,
 )
 from xlfact.training.rewards import AllLanguagesReward
+from xlfact.training.schema import RewardSection
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,9 @@ def build_trainer(config: dict[str, Any]):
     from transformers import set_seed
     from trl import GRPOTrainer
 
-    seed = int(config.get("seed", 0))
+    seed = recipe_seed(config)
     set_seed(seed)
-    reward_cfg = section(config, "reward")
+    reward_cfg = typed_section(config, "reward", RewardSection)
     args = training_arguments(config)
     data = section(config, "data")
     evaluates = evaluates_during_training(args.eval_strategy)
@@ -128,13 +129,13 @@ def build_trainer(config: dict[str, Any]):
     eval_facts = eval_facts if evaluates else None
     tokenizer = model_io.load_tokenizer(config["model"])
     tokenizer.padding_side = "left"
-    style, max_prompt = reward_cfg.get("prompt_style", "authors"), data.get("max_prompt_length")
+    style, max_prompt = reward_cfg.prompt_style, data.get("max_prompt_length")
     dataset = build_dataset(facts, style, tokenizer, max_prompt)
     eval_dataset = build_dataset(eval_facts, style, tokenizer, max_prompt) if eval_facts else None
     check_generation_batch(args, len(facts.languages), len(dataset))
     if eval_dataset is not None:
         check_eval_batch(args, len(facts.languages))
-    reward = AllLanguagesReward(facts.languages, reward_cfg.get("log_path"))
+    reward = AllLanguagesReward(facts.languages, reward_cfg.log_path)
     trainer = GRPOTrainer(
         model=model_io.load_model(config["model"]), reward_funcs=[reward], args=args, train_dataset=dataset,
         eval_dataset=eval_dataset,

@@ -18,7 +18,9 @@ import math
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal, TypeVar, Union
+
+T = TypeVar("T")
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -114,6 +116,8 @@ class FictionalSection:
         "en_to_target", "translation rows EN->X (the paper), X->EN (as shipped) or both (Table 20)")
     template: Literal["alpaca", "plain"] = _f("alpaca", "prompt template (alpaca: LLaMA-Factory's, the authors')")
 
+
+DEFAULT_SEED = 0  # the recipe's top-level ``seed``
 
 DATA = {"sft": PolyFactData, "grpo": PolyFactData, "cpt": CorpusData, "fictional": FictionalData}
 OWN_SECTION = {"sft": ("consistency", ConsistencySection), "grpo": ("reward", RewardSection),
@@ -229,6 +233,13 @@ def check(cls: type, mapping: Any, path: str) -> dict[str, Any]:
         else:
             out[key] = f.default_factory()  # type: ignore[misc]
     return out
+
+
+def typed(cls: type[T], mapping: Any, path: str) -> T:
+    """An instance of dataclass ``cls`` from ``mapping``, checked as :func:`check` checks it, with the schema's
+    defaults: the one place a recipe default is written (consumers read attributes, never ``.get(key, default)``)."""
+    values = check(cls, mapping, path)
+    return cls(**{f.name: values[_key(f)] for f in dataclasses.fields(cls)})
 
 
 def describe(cls: type, indent: str = "") -> list[str]:

@@ -31,7 +31,7 @@ import torch
 
 from xlfact.evaluators.multiple_choice import split_like_lm_eval
 from xlfact.training import arguments, checkpoints, model_io
-from xlfact.training.config import RecipeError, section
+from xlfact.training.config import RecipeError, recipe_seed, section, typed_section
 from xlfact.training.data import (
     OPTION_LETTERS,
     ParallelFacts,
@@ -40,6 +40,7 @@ from xlfact.training.data import (
     mcq_prompt,
     recipe_facts,
 )
+from xlfact.training.schema import ConsistencySection
 
 log = logging.getLogger(__name__)
 
@@ -323,12 +324,10 @@ def build_trainer(config: dict[str, Any]):
     measure and save (facts, evaluation set, collator, prompt format, letter ids)."""
     from transformers import set_seed
 
-    seed = int(config.get("seed", 0))
+    seed = recipe_seed(config)
     set_seed(seed)
-    cons = section(config, "consistency")
-    lam = float(cons.get("lambda", 0.5))
-    direction = cons.get("kl_direction", "p_to_mean")
-    prompt_format = cons.get("prompt_format", "mcq")
+    cons = typed_section(config, "consistency", ConsistencySection)
+    lam, direction, prompt_format = cons.lambda_, cons.kl_direction, cons.prompt_format
     if direction not in KL_DIRECTIONS:
         raise RecipeError(f"consistency.kl_direction {direction!r}: expected one of {KL_DIRECTIONS}")
     args = training_arguments(config)
