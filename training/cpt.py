@@ -9,7 +9,6 @@ validation split (on the training chunks when ``data.validation_ratio`` is 0).
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 from xlfact.training import arguments, checkpoints, corpus, model_io
@@ -49,18 +48,9 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
                       data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
                       callbacks=checkpoints.callbacks(config, tokenizer))
     before = trainer.evaluate()["eval_loss"]
-    result = trainer.train()
-    after = trainer.evaluate()["eval_loss"]
-    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    metrics = {
-        "train_loss": float(result.training_loss), "global_step": int(result.global_step),
-        "train_runtime_s": float(result.metrics.get("train_runtime", math.nan)),
-        "loss_measured_on": measured_on, "loss_before": float(before), "loss_after": float(after),
-        "first_logged_loss": losses[0] if losses else None, "last_logged_loss": losses[-1] if losses else None,
-        "train_chunks": len(mix.train), "validation_chunks": len(mix.validation),
-    }
     described = {**mix.describe(), "languages": data.get("languages") or "all in the corpus"}
-    if trainer.is_world_process_zero():
-        model_io.save_run(trainer.model, tokenizer, config, described, metrics,
-                          trainer_args=trainer.args)
-    return metrics
+    return model_io.train_and_save(trainer, tokenizer, config, described, lambda: {
+        "loss_measured_on": measured_on, "loss_before": float(before),
+        "loss_after": float(trainer.evaluate()["eval_loss"]), **model_io.logged_losses(trainer),
+        "train_chunks": len(mix.train), "validation_chunks": len(mix.validation),
+    })

@@ -21,7 +21,6 @@ Prompts are rendered with :func:`xlfact.tasks.clika.prompts.render_fictional_pro
 from __future__ import annotations
 
 import logging
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -124,17 +123,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     trainer = SFTTrainer(model=model_io.load_model(config["model"]), args=args, train_dataset=dataset,
                          processing_class=tokenizer, peft_config=model_io.lora_config(config.get("lora")),
                          callbacks=checkpoints.callbacks(config, tokenizer))
-    result = trainer.train()
-    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    metrics = {
-        "train_loss": float(result.training_loss), "global_step": int(result.global_step),
-        "train_runtime_s": float(result.metrics.get("train_runtime", math.nan)),
-        "first_logged_loss": losses[0] if losses else None, "last_logged_loss": losses[-1] if losses else None,
-    }
     described = {"file": str(path), "sha256": model_io.file_sha256(path), "lang": lang,
                  "translation_direction": direction, "rows": counts,
                  "pairs_used": len(pairs), "template": fict.template}
-    if trainer.is_world_process_zero():
-        model_io.save_run(trainer.model, tokenizer, config, described, metrics,
-                          trainer_args=trainer.args)
-    return metrics
+    return model_io.train_and_save(trainer, tokenizer, config, described, lambda: model_io.logged_losses(trainer))

@@ -17,7 +17,6 @@ Generation runs through ``model.generate`` by default, or through vLLM with ``tr
 from __future__ import annotations
 
 import logging
-import math
 import os
 from typing import Any
 
@@ -149,16 +148,11 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     """Train with multilingual GRPO and write the run folder; returns the final metrics."""
     trainer, facts = build_trainer(config)
     args, tokenizer = trainer.args, trainer.processing_class
-    result = trainer.train()
-    history = [h for h in trainer.state.log_history if "reward" in h]
-    metrics = {
-        "train_loss": float(result.training_loss), "global_step": int(result.global_step),
-        "train_runtime_s": float(result.metrics.get("train_runtime", math.nan)),
-        "reward_first_log": history[0]["reward"] if history else None,
-        "reward_last_log": history[-1]["reward"] if history else None,
-        "generation_batch_per_process": args.generation_batch_size // world_size(),
-    }
-    if trainer.is_world_process_zero():
-        model_io.save_run(trainer.model, tokenizer, config, facts.describe(), metrics,
-                          trainer_args=trainer.args)
-    return metrics
+
+    def rewards() -> dict[str, Any]:
+        history = [h for h in trainer.state.log_history if "reward" in h]
+        return {"reward_first_log": history[0]["reward"] if history else None,
+                "reward_last_log": history[-1]["reward"] if history else None,
+                "generation_batch_per_process": args.generation_batch_size // world_size()}
+
+    return model_io.train_and_save(trainer, tokenizer, config, facts.describe(), rewards)

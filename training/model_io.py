@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import math
 import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +231,27 @@ def model_card(config: dict[str, Any], data: dict[str, Any], metrics: dict[str, 
         "## Library versions", "", "```yaml", yaml.safe_dump(library_versions(), sort_keys=False).rstrip(), "```", "",
     ]
     return "\n".join(lines)
+
+
+def train_and_save(trainer, tokenizer, config: dict[str, Any], described: dict[str, Any],
+                   recipe_metrics: Callable[[], dict[str, Any]] = dict) -> dict[str, Any]:
+    """The one run skeleton every recipe ends with: train, the common metrics (loss, steps, runtime) followed by the
+    recipe's own (``recipe_metrics()``, called after training: losses, rewards, after-scores), then the run folder,
+    written by the main process only (:func:`save_run`). Returns the metrics."""
+    result = trainer.train()
+    metrics = {
+        "train_loss": float(result.training_loss), "global_step": int(result.global_step),
+        "train_runtime_s": float(result.metrics.get("train_runtime", math.nan)), **recipe_metrics(),
+    }
+    if trainer.is_world_process_zero():
+        save_run(trainer.model, tokenizer, config, described, metrics, trainer_args=trainer.args)
+    return metrics
+
+
+def logged_losses(trainer) -> dict[str, float | None]:
+    """The first and last training loss the trainer logged (None when it logged none)."""
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    return {"first_logged_loss": losses[0] if losses else None, "last_logged_loss": losses[-1] if losses else None}
 
 
 def save_run(model, tokenizer, config: dict[str, Any], data: dict[str, Any], metrics: dict[str, Any],

@@ -365,15 +365,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
                        ctx["direction"], trainer.args.per_device_eval_batch_size)
 
     before = scores(trainer.model)
-    result = trainer.train()
-    after = scores(trainer.model)
-    metrics = {
-        "train_loss": float(result.training_loss), "global_step": int(result.global_step),
-        "train_runtime_s": float(result.metrics.get("train_runtime", math.nan)),
+    return model_io.train_and_save(trainer, tokenizer, config, facts.describe(), lambda: {
         "measured_on": f"split {data_cfg['eval_split']}" if data_cfg.get("eval_split") else "the training facts",
-        "before": before, "after": after,
-    }
-    if trainer.is_world_process_zero():
-        model_io.save_run(trainer.model, tokenizer, config, facts.describe(), metrics,
-                          trainer_args=trainer.args)
-    return metrics
+        "before": before, "after": scores(trainer.model),
+    })
