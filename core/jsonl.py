@@ -34,8 +34,9 @@ def read_json(path: str | Path, *, error: type[Exception] = DataError, where: st
               hint: str = "is the file truncated?", expect_object: bool = True) -> Any:
     """The JSON value of ``path``: one reader for every JSON file xlfact reads (results, relation files, markers).
 
-    Not UTF-8, not valid JSON, or (``expect_object``) not a JSON object raises ``error`` naming ``where`` (default:
-    the path), the line and the column, then ``hint`` (what to do about it). A missing file raises
+    Not valid JSON, or (``expect_object``) not a JSON object, raises ``error`` naming ``where`` (default: the path),
+    the line and the column, then ``hint`` (what to do about it); not UTF-8 names the path, line and byte
+    (:func:`read_utf8`). A missing file raises
     ``FileNotFoundError`` as ``open`` does: what a missing file means is the caller's to say."""
     where = where or str(path)
     text = read_utf8(path, error=error)

@@ -48,11 +48,17 @@ def check_model_source(name: str, flag: str = "--model", error: type[XlfactError
     if path.exists():
         markers = ("config.json", "tokenizer_config.json") if tokenizer_only else ("config.json",)
         if not path.is_dir() or not any((path / marker).is_file() for marker in markers):
-            raise error(f"{flag}: {path} is not a checkpoint folder (no config.json)")
+            raise error(f"{flag}: {path} is not a checkpoint folder (no {' or '.join(markers)})")
         return str(path)
     if str(name).startswith(("/", "./", "../", "~")) or not looks_like_hub_id(str(name)):
         raise error(f"{flag}: model folder {name} not found (no such folder, and not a hub id ORG/NAME)")
     return str(name)
+
+
+def _local_or_hub(source: str) -> str:
+    """An existing folder as its expanded path (``~/models/x``), anything else as written (a hub id)."""
+    path = Path(str(source)).expanduser()
+    return str(path) if path.exists() else str(source)
 
 
 def _first_line(err: BaseException) -> str:
@@ -66,7 +72,7 @@ def load_tokenizer(source: str, *, revision: str | None = None, flag: str = "--m
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
+        tokenizer = AutoTokenizer.from_pretrained(_local_or_hub(source), revision=revision)
     except (OSError, ValueError) as err:  # a folder without a tokenizer, a hub id not cached offline
         raise error(f"{flag} {source}: cannot load its tokenizer ({_first_line(err)})") from None
     if pad_with_eos and tokenizer.pad_token is None:
@@ -79,15 +85,17 @@ def load_tokenizer(source: str, *, revision: str | None = None, flag: str = "--m
 def load_causal_lm(source: str, *, revision: str | None = None, dtype: str | None = "auto", device: str | None = None,
                    attn_implementation: str | None = None, flag: str = "--model", dtype_flag: str = "--dtype",
                    error: type[XlfactError] = UsageError, eval_mode: bool = True):
-    """The causal LM at ``source`` (folder or hub id) in ``dtype``, moved to ``device`` when given, in eval mode
-    unless ``eval_mode`` is False (training)."""
+    """The causal LM at ``source`` (folder or hub id) in ``dtype`` (None: the installed transformers' own default),
+    moved to ``device`` when given, in eval mode unless ``eval_mode`` is False (training)."""
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict[str, Any] = {"dtype": torch_dtype(dtype, flag=dtype_flag, error=error), "revision": revision}
+    kwargs: dict[str, Any] = {"revision": revision}
+    if dtype is not None:
+        kwargs["dtype"] = torch_dtype(dtype, flag=dtype_flag, error=error)
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     try:
-        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(_local_or_hub(source), **kwargs)
     except (OSError, ValueError) as err:  # a folder without weights, a hub id not cached offline
         raise error(f"{flag} {source}: cannot load it ({_first_line(err)})") from None
     if device is not None:

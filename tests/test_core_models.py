@@ -40,3 +40,17 @@ def test_loads_a_tiny_model_with_its_tokenizer(tiny_model_dir):
     tokenizer = models.load_tokenizer(str(tiny_model_dir), padding_side="left")
     assert not model.training and str(next(model.parameters()).dtype) == "torch.float32"
     assert tokenizer.pad_token is not None and tokenizer.padding_side == "left"
+
+
+def test_a_home_relative_folder_is_expanded(tiny_model_dir, monkeypatch):
+    """``~/model`` reaches from_pretrained expanded (a recipe's model.name_or_path is checked and loaded as written)."""
+    monkeypatch.setenv("HOME", str(tiny_model_dir.parent))
+    source = f"~/{tiny_model_dir.name}"
+    assert models.check_model_source(source) == str(tiny_model_dir)
+    assert models.load_tokenizer(source).pad_token is not None
+    assert not models.load_causal_lm(source, dtype=None).training  # None: the installed transformers' default
+
+
+def test_tokenizer_only_folder_message(tmp_path):
+    with pytest.raises(UsageError, match=r"no config\.json or tokenizer_config\.json"):
+        models.check_model_source(str(tmp_path), "model.tokenizer", tokenizer_only=True)

@@ -113,3 +113,16 @@ def test_failure_rates_of_olmo2_base_klar_outputs(shared):
     got = {lang: (round(v["english_leak_pct"], 1), round(v["numeric_pct"], 1)) for lang, v in per.items()}
     assert got == {"es": (9.1, 10.0), "fr": (2.8, 15.8), "ru": (1.1, 4.2), "zh": (0.3, 0.0), "ja": (0.3, 0.0),
                    "ar": (0.2, 6.6)}  # spec §4
+
+
+def test_authors_json_that_is_not_theirs_is_one_line(tmp_path):
+    from xlfact.analysis.mechanistic import failures
+    from xlfact.analysis.mechanistic.common import AnalysisInputError
+
+    bad = tmp_path / "m_klar.json"
+    bad.write_text('{"records": [{"language": "en", "relation": "capital"}]}')
+    with pytest.raises(AnalysisInputError, match=r"m_klar\.json records\[0\]: field 'index' missing"):
+        failures.records_from_authors(str(bad))
+    bad.write_text('{"records": ')
+    with pytest.raises(AnalysisInputError, match=r"m_klar\.json: not valid JSON at line 1"):
+        failures.records_from_authors(str(bad))

@@ -78,7 +78,9 @@ def backends(model_dir):
     )
     yield {"hf": hf, "vllm": vllm_lm}
     # the engine core is shut down here, while the interpreter is whole, not left to the interpreter's exit
-    vllm_lm.model.llm_engine.engine_core.shutdown()
+    engine_core = getattr(getattr(vllm_lm.model, "llm_engine", None), "engine_core", None)
+    if engine_core is not None:
+        engine_core.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import sys
 
 from xlfact.core.values import ArgumentParser
 from xlfact.training.config import RECIPES, RecipeError, load_recipe
-from xlfact.training.host_memory import return_freed_blocks
+from xlfact.training.host_memory import return_freed_blocks_on_cpu
 from xlfact.training.model_io import preflight
 
 MODULES = {name: f"xlfact.training.{name}" for name in RECIPES}
@@ -91,8 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print(dry_run_report(config, trainer_args))
             return 0
-        if trainer_args.device.type == "cpu":
-            return_freed_blocks()
+        return_freed_blocks_on_cpu(trainer_args)
         metrics = module.run(config)
     except RecipeError as err:
         print(f"xlfact train {args.recipe}: {err}", file=sys.stderr)

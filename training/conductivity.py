@@ -30,6 +30,7 @@ from xlfact.core.atomic import write_json_atomic, write_text_atomic
 from xlfact.core.jsonl import read_json
 from xlfact.core.values import ArgumentParser
 from xlfact.training.config import RecipeError, load_recipe
+from xlfact.training.host_memory import return_freed_blocks_on_cpu
 from xlfact.training.model_io import preflight
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,10 @@ def sweep(config: str, langs: list[str], out: Path, overrides: list[str], *, bat
     for lang in langs:  # every recipe is checked before the first model loads
         recipe = load_recipe(config, [*overrides, f"fictional.lang={lang}", f"output_dir={out / lang / 'model'}"],
                              expect="fictional")
-        preflight(fictional, recipe)
+        trainer_args = preflight(fictional, recipe)
         configs[lang] = recipe
+    if configs:
+        return_freed_blocks_on_cpu(trainer_args)  # the tuning runs of this process, as `xlfact train` does
     rows: dict[str, dict[str, Any]] = {}
     for lang, recipe in configs.items():
         model_dir, eval_dir = out / lang / "model", out / lang / "eval"

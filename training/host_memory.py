@@ -44,3 +44,13 @@ def return_freed_blocks(threshold: int = THRESHOLD_BYTES) -> bool:
         log.info("CPU training: blocks above %d MiB are returned to the system when freed (training/host_memory.py)",
                  threshold // (1024 * 1024))
     return done
+
+
+def return_freed_blocks_on_cpu(trainer_args) -> bool:
+    """:func:`return_freed_blocks` when the trainer will train on the CPU (``use_cpu``, or no GPU here), decided
+    without setting the trainer's device up (``TrainingArguments.device`` would start the distributed state early)."""
+    import torch  # loaded already: the trainer arguments were built
+
+    if getattr(trainer_args, "use_cpu", False) or not torch.cuda.is_available():
+        return return_freed_blocks()
+    return False

@@ -68,15 +68,17 @@ def load_tokenizer(model_cfg: dict[str, Any]):
     """The recipe's tokenizer (``model.tokenizer``, else the model's), padding with EOS where it has no pad token
     (padding positions are masked out of every loss)."""
     return models.load_tokenizer(model_cfg.get("tokenizer") or model_cfg["name_or_path"],
-                                 revision=model_cfg.get("revision"), flag="model.name_or_path", error=RecipeError)
+                                 revision=model_cfg.get("revision"),
+                                 flag="model.tokenizer" if model_cfg.get("tokenizer") else "model.name_or_path",
+                                 error=RecipeError)
 
 
 def load_model(model_cfg: dict[str, Any]):
     """The base causal LM in the recipe's dtype (``model.name_or_path``: hub id or local folder)."""
     return models.load_causal_lm(model_cfg["name_or_path"], revision=model_cfg.get("revision"),
-                                 dtype=model_cfg.get("dtype"), attn_implementation=model_cfg.get("attn_implementation"),
-                                 flag="model.name_or_path", dtype_flag="model.dtype", error=RecipeError,
-                                 eval_mode=False)
+                                 dtype=model_cfg.get("dtype") or "auto",
+                                 attn_implementation=model_cfg.get("attn_implementation"), flag="model.name_or_path",
+                                 dtype_flag="model.dtype", error=RecipeError, eval_mode=False)
 
 
 def lora_config(lora: dict[str, Any] | None):

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from xlfact.analysis.mechanistic.common import AnalysisInputError
+from xlfact.core.jsonl import read_json
 from xlfact.core.runs import load_runs
 from xlfact.evaluators.klar import BENCHMARK
 from xlfact.evaluators.matching import answer_matches, normalize_answer
@@ -74,14 +75,24 @@ def records_from_run(path: str) -> list[dict[str, Any]]:
     return out
 
 
+AUTHORS_FIELDS = ("language", "relation", "index", "target", "pred", "correct")
+
+
 def records_from_authors(path: str) -> list[dict[str, Any]]:
     """Records of the authors' ``results/klar/<model>_klar.json`` (``records: [{language, relation, index, target,
     pred, correct}]``)."""
-    import json
-
-    data = json.loads(open(path, encoding="utf-8").read())
-    return [{"lang": r["language"], "relation": r["relation"], "item": str(r["index"]), "prediction": r["pred"],
-             "target": r["target"], "correct": bool(r["correct"])} for r in data["records"]]
+    rows = read_json(path, error=AnalysisInputError).get("records")
+    if not isinstance(rows, list):
+        raise AnalysisInputError(f"{path}: field 'records' missing or not a list; expected the authors' "
+                                 "results/klar/<model>_klar.json")
+    out = []
+    for i, r in enumerate(rows):
+        missing = next((k for k in AUTHORS_FIELDS if not isinstance(r, dict) or k not in r), None)
+        if missing:
+            raise AnalysisInputError(f"{path} records[{i}]: field {missing!r} missing")
+        out.append({"lang": r["language"], "relation": r["relation"], "item": str(r["index"]), "prediction": r["pred"],
+                    "target": r["target"], "correct": bool(r["correct"])})
+    return out
 
 
 def _rates(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
