@@ -116,13 +116,17 @@ def build_index(corpus: str | Path, index_dir: str | Path, *, cpus: int = 1, mem
         replace = True
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     # infini-gram's indexer runs its Rust steps through a shell with the --save_dir path unquoted: a path with a space
-    # (or any shell character) breaks it. It is given plain paths in a fresh temporary folder instead, which also holds
-    # the staged corpus (nothing is written beside --index, and nothing is left behind).
-    with tempfile.TemporaryDirectory(prefix="xlfact_index_") as plain:
+    # (or any shell character) breaks it. It is given plain symlinks in a fresh temporary folder instead. The staged
+    # copy of the corpus goes to a hidden temporary folder beside --index (the index's disk, not a small /tmp), and
+    # both are removed when indexing ends, whatever happens.
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="xlfact_index_") as plain, \
+            tempfile.TemporaryDirectory(prefix=f".{index_dir.name}.staging.", dir=index_dir.parent) as stage:
         if any(c.isspace() for c in plain):
             raise UsageError(f"temporary folder {plain}: has a space, which infini-gram's indexer cannot use; set "
                              "TMPDIR to a path without spaces")
-        _stage_corpus(Path(corpus), Path(plain) / "data")  # every line checked before the old index is touched
+        _stage_corpus(Path(corpus), Path(stage))  # every line checked before the old index is touched
+        (Path(plain) / "data").symlink_to(Path(stage).resolve(), target_is_directory=True)
         if replace:
             shutil.rmtree(index_dir)
         prepare_output_dir(index_dir, command="frequency", inputs=[corpus], flag="--index")  # never a user's folder
